@@ -1,0 +1,1 @@
+"""Panelbot: a citizens' panel in a chat for integrated care systems."""

@@ -1,0 +1,56 @@
+"""The Telegram channel: builds the python-telegram-bot application and renders outcomes."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.services.chat import Button, Reply
+
+TelegramApp = Application  # type: ignore[type-arg]
+
+
+def build_application(token: str, api_url: str, *, rate_limit: bool = True) -> Application:  # type: ignore[type-arg]
+    """A python-telegram-bot application talking to the Bot API at api_url."""
+    base = api_url.rstrip("/")
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .concurrent_updates(False)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    return builder.build()
+
+
+def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Inline keyboard for button rows (None when there are none)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.id) for b in row] for row in rows]
+    )
+
+
+async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
+    """Send each reply in order: text with buttons, or a file with a caption."""
+    for reply in replies:
+        markup = keyboard(reply.buttons)
+        if reply.document is not None:
+            document = InputFile(reply.document.content, filename=reply.document.filename)
+            await bot.send_document(chat_id, document, caption=reply.text, reply_markup=markup)
+        else:
+            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+
+
+def chosen_label(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
+    """The label of the button with this callback id in a keyboard."""
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None

@@ -1,0 +1,106 @@
+"""Typed settings: the only reader of the environment (prefix PANELBOT_)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+ENV_PREFIX = "PANELBOT_"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line for a person."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines from a .env file (comments and blank lines ignored)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Panelbot can be configured with."""
+
+    telegram_token: str = ""
+    telegram_api_url: str = TELEGRAM_API_URL
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    webhook_secret: str = ""
+    area_dir: Path | None = None
+    store_full_postcode: bool = False
+    pseudonym_key: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'panelbot.db').resolve()}"
+
+    @property
+    def bot_api_base_url(self) -> str:
+        """Base URL for Bot API calls, as python-telegram-bot expects it."""
+        return self.telegram_api_url.rstrip("/") + "/bot"
+
+    @property
+    def bot_file_base_url(self) -> str:
+        """Base URL for Bot API file downloads."""
+        return self.telegram_api_url.rstrip("/") + "/file/bot"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Build settings from a .env file overlaid by the process environment."""
+        env = dict(read_dotenv(dotenv or Path(".env")))
+        env.update(os.environ if environ is None else environ)
+
+        def get(name: str, default: str = "") -> str:
+            return env.get(ENV_PREFIX + name, default).strip()
+
+        port = get("HTTP_PORT", "8080")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SettingsError(f"{ENV_PREFIX}HTTP_PORT must be a port number, not {port!r}")
+        area = get("AREA_DIR")
+        return cls(
+            telegram_token=get("TELEGRAM_TOKEN"),
+            telegram_api_url=get("TELEGRAM_API_URL", TELEGRAM_API_URL) or TELEGRAM_API_URL,
+            data_dir=Path(get("DATA_DIR", "data") or "data"),
+            database_url=get("DATABASE_URL"),
+            http_host=get("HTTP_HOST", "127.0.0.1") or "127.0.0.1",
+            http_port=int(port),
+            webhook_secret=get("WEBHOOK_SECRET"),
+            area_dir=Path(area) if area else None,
+            store_full_postcode=_flag(get("STORE_FULL_POSTCODE", "false")),
+            pseudonym_key=get("PSEUDONYM_KEY"),
+            log_level=get("LOG_LEVEL", "INFO").upper() or "INFO",
+        )
+
+    def require_token(self) -> str:
+        """The Telegram token, or a one-line error saying how to set it."""
+        if not self.telegram_token:
+            raise SettingsError(
+                f"No Telegram bot token: set {ENV_PREFIX}TELEGRAM_TOKEN in the environment or"
+                " in .env (ask @BotFather for one, or use any token against a test Bot API peer)."
+            )
+        return self.telegram_token

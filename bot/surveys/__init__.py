@@ -1,0 +1,1 @@
+"""Pure survey engine and survey definitions (see issue 3)."""

@@ -1,0 +1,1 @@
+"""The aiohttp web application (health checks now; the dashboard later)."""
