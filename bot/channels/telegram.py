@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application
 
 from bot.services.chat import Button, Reply
 
-TelegramApp = Application  # type: ignore[type-arg]
+TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(token: str, api_url: str, *, rate_limit: bool = True) -> Application:  # type: ignore[type-arg]
+def build_application(token: str, api_url: str, *, rate_limit: bool = True) -> TelegramApp:
     """A python-telegram-bot application talking to the Bot API at api_url."""
     base = api_url.rstrip("/")
-    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+    builder = (
         Application.builder()
         .token(token)
         .base_url(f"{base}/bot")
@@ -21,7 +23,8 @@ def build_application(token: str, api_url: str, *, rate_limit: bool = True) -> A
         .concurrent_updates(False)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # The builder is typed for a limiter without per-call arguments; AIORateLimiter takes some.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     return builder.build()
 
 

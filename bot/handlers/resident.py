@@ -6,9 +6,9 @@ import logging
 
 from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.telegram import chosen_label, send_replies
+from bot.channels.telegram import TelegramApp, chosen_label, send_replies
 from bot.services.chat import Inbound
 from bot.services.panel_chat import PanelChat, apology
 
@@ -22,13 +22,10 @@ def inbound_from(update: Update) -> Inbound | None:
     chat = update.effective_chat
     if chat is None or chat.type != "private" or user is None:
         return None
-    base = {
-        "chat_id": chat.id,
-        "update_key": f"tg:{update.update_id}",
-        "client_language": user.language_code,
-    }
+    key, language_code = f"tg:{update.update_id}", user.language_code
     if update.callback_query is not None:
-        return Inbound(**base, button=update.callback_query.data or "")
+        data = update.callback_query.data or ""
+        return Inbound(chat.id, key, button=data, client_language=language_code)
     message = update.message
     if message is None:
         return None
@@ -36,8 +33,10 @@ def inbound_from(update: Update) -> Inbound | None:
     if text.startswith("/"):
         head, _sep, argument = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower()
-        return Inbound(**base, command=command, argument=argument.strip())
-    return Inbound(**base, text=text)
+        return Inbound(
+            chat.id, key, command=command, argument=argument.strip(), client_language=language_code
+        )
+    return Inbound(chat.id, key, text=text, client_language=language_code)
 
 
 class ResidentHandlers:
@@ -86,7 +85,7 @@ class ResidentHandlers:
             except Exception:
                 log.warning("could not send the apology")
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+    def register(self, application: TelegramApp) -> None:
         """Attach the handlers to a python-telegram-bot application."""
         private = filters.ChatType.PRIVATE
         application.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, self.on_update))

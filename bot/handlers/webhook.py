@@ -8,7 +8,8 @@ import logging
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
+
+from bot.channels.telegram import TelegramApp
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -17,7 +18,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class WebhookReceiver:
     """Receives updates from Telegram and queues them for the application."""
 
-    def __init__(self, application: Application, secret: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, application: TelegramApp, secret: str) -> None:
         self.application = application
         self._secret = secret.encode("utf-8")
 

@@ -1,0 +1,113 @@
+"""End-to-end fixtures: the shared Telegram Bot API peer and the real `panelbot run` process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PEER_DIR = Path(
+    os.environ.get("PANELBOT_TELEGRAM_PEER_DIR", ROOT.parent / "shared" / "telegram-peer")
+)
+sys.path.insert(0, str(PEER_DIR))
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peer_polls(peer_url: str) -> int:
+    """How many getUpdates calls the peer has answered (moves once a bot is polling)."""
+    request = urllib.request.Request(
+        f"{peer_url}/compat/stats", data=b"{}", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(json.load(response)["result"]["getUpdates"])
+
+
+@pytest.fixture(scope="session")
+def peer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Bot API peer on loopback for the whole session."""
+    port = free_port()
+    env = {**os.environ, "TG_PEER_RUN": str(tmp_path_factory.mktemp("peer-run"))}
+    subprocess.run([str(PEER_DIR / "tg_peer_start.sh"), str(port)], check=True, env=env)
+    yield f"http://127.0.0.1:{port}"
+    subprocess.run([str(PEER_DIR / "tg_peer_stop.sh"), str(port)], check=False, env=env)
+
+
+class BotProcess:
+    """The real bot, run as residents' deployments run it, which tests can kill and restart."""
+
+    def __init__(self, peer_url: str, token: str, data_dir: Path, log_path: Path) -> None:
+        self.peer_url = peer_url
+        self.token = token
+        self.log_path = log_path
+        self.data_dir = data_dir
+        self.http_port = free_port()
+        self.env = {
+            **os.environ,
+            "PANELBOT_TELEGRAM_TOKEN": token,
+            "PANELBOT_TELEGRAM_API_URL": peer_url,
+            "PANELBOT_DATA_DIR": str(data_dir),
+            "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo"),
+            "PANELBOT_HTTP_PORT": str(self.http_port),
+        }
+        self.env.pop("PANELBOT_DATABASE_URL", None)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *extra: str) -> None:
+        polls_before = peer_polls(self.peer_url)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", *extra],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"bot exited: {self.log_path.read_text()[-2000:]}")
+            if peer_polls(self.peer_url) > polls_before:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("bot did not start polling within 30 s")
+
+    def kill(self) -> None:
+        """kill -9: no chance to clean up."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def bot(peer_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[BotProcess]:
+    """A fresh bot (own token, own SQLite database) polling the peer."""
+    token = f"{abs(hash(request.node.nodeid)) % 10**9}:E2E"
+    process = BotProcess(peer_url, token, tmp_path / "data", tmp_path / "bot.log")
+    process.start()
+    yield process
+    process.stop()

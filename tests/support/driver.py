@@ -1,0 +1,75 @@
+"""Drive PanelChat like a resident would, without any transport."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from bot.services.chat import Inbound, Outcome, Reply
+from bot.services.panel_chat import PanelChat
+
+_update_ids = itertools.count(1)
+
+
+@dataclass
+class ResidentDriver:
+    """One resident's chat with a PanelChat service."""
+
+    chat: PanelChat
+    chat_id: int
+    client_language: str | None = "en"
+    last: Outcome = field(default_factory=Outcome)
+
+    async def _send(self, **kwargs: object) -> Outcome:
+        event = Inbound(
+            chat_id=self.chat_id,
+            update_key=f"test:{next(_update_ids)}",
+            client_language=self.client_language,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.last = await self.chat.handle(event)
+        return self.last
+
+    async def command(self, name: str, argument: str = "") -> Outcome:
+        return await self._send(command=name, argument=argument)
+
+    async def say(self, text: str) -> Outcome:
+        return await self._send(text=text)
+
+    async def press(self, button_id: str) -> Outcome:
+        return await self._send(button=button_id)
+
+    async def press_label(self, label: str) -> Outcome:
+        """Press the button with this label in the newest reply that has it."""
+        for reply in reversed(self.last.replies):
+            for row in reply.buttons:
+                for button in row:
+                    if button.label == label:
+                        return await self.press(button.id)
+        raise LookupError(f"no button {label!r} in {self.texts()}")
+
+    def texts(self) -> list[str]:
+        return [reply.text for reply in self.last.replies]
+
+    def last_reply(self) -> Reply:
+        return self.last.replies[-1]
+
+    def button_ids(self) -> list[str]:
+        return [b.id for reply in self.last.replies for row in reply.buttons for b in row]
+
+
+async def join(driver: ResidentDriver, *, special: bool = True, postcode: str = "LS6 1AA") -> None:
+    """Join the panel with a typical set of answers."""
+    await driver.command("start")
+    await driver.press("language:en")
+    await driver.press("consent_membership:yes")
+    await driver.press(f"consent_special:{'yes' if special else 'no'}")
+    await driver.press("consent_consultations:yes")
+    await driver.say(postcode)
+    await driver.press("age_band:65_74")
+    await driver.press("sex:female")
+    if special:
+        await driver.press("ethnicity_group:asian")
+        await driver.press("ethnicity:asian_pakistani")
+        await driver.press("disability:yes_a_little")
+    await driver.press("carer:yes")

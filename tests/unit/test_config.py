@@ -1,0 +1,42 @@
+"""Settings come from the environment and .env, and fail with one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, SettingsError
+
+
+def test_defaults_use_sqlite_in_the_data_folder(tmp_path: Path) -> None:
+    settings = Settings.load({}, dotenv=tmp_path / "missing.env")
+    assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.effective_database_url.endswith("data/panelbot.db")
+    assert settings.bot_api_base_url == "https://api.telegram.org/bot"
+
+
+def test_environment_overrides_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nPANELBOT_TELEGRAM_TOKEN='from-file'\n"
+        "export PANELBOT_TELEGRAM_API_URL=http://127.0.0.1:8081/\nPANELBOT_HTTP_PORT=9000\n"
+    )
+    settings = Settings.load({"PANELBOT_TELEGRAM_TOKEN": "from-env"}, dotenv=dotenv)
+    assert settings.telegram_token == "from-env"
+    assert settings.bot_api_base_url == "http://127.0.0.1:8081/bot"
+    assert settings.bot_file_base_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.http_port == 9000
+
+
+def test_missing_token_is_one_line(tmp_path: Path) -> None:
+    settings = Settings.load({}, dotenv=tmp_path / "none")
+    with pytest.raises(SettingsError) as error:
+        settings.require_token()
+    assert "\n" not in str(error.value)
+    assert "PANELBOT_TELEGRAM_TOKEN" in str(error.value)
+
+
+def test_bad_port_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="HTTP_PORT"):
+        Settings.load({"PANELBOT_HTTP_PORT": "eighty"}, dotenv=tmp_path / "none")
