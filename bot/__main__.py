@@ -84,9 +84,8 @@ def build_web_app(settings: Settings, webhook_url: str | None) -> web.Applicatio
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, then serve the bot and the web app until stopped."""
-    settings.require_token()
-    upgrade(settings.effective_database_url)
     app = build_web_app(settings, args.webhook)
+    upgrade(settings.effective_database_url)
     print(
         f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
     )

@@ -1,0 +1,44 @@
+"""The command line: a missing token is one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, cwd: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANELBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+
+
+def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("run", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "PANELBOT_TELEGRAM_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
+    result = run_cli("db", "upgrade", cwd=tmp_path, extra_env={"PANELBOT_DATA_DIR": "d"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / "panelbot.db").is_file()
+
+
+def test_a_broken_area_profile_is_one_line(tmp_path: Path) -> None:
+    env = {"PANELBOT_TELEGRAM_TOKEN": "1:x", "PANELBOT_AREA_DIR": str(tmp_path / "nowhere"),
+           "PANELBOT_DATA_DIR": str(tmp_path / "d")}
+    result = run_cli("run", cwd=tmp_path, extra_env=env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "missing" in result.stderr
