@@ -74,42 +74,40 @@ async def test_a_resident_joins_in_english_with_a_restart_in_the_middle(
         }
 
 
-async def test_a_resident_joins_in_urdu_then_forgets_everything(
-    bot: BotProcess, tmp_path: Path
-) -> None:
+async def test_a_resident_joins_in_urdu_then_forgets_everything(bot: BotProcess) -> None:
     async with Peer(bot.peer_url, bot.token) as peer:
         bilal = peer.resident(70002, "Bilal", language_code="ur")
-        first = await step(bilal, "/start", "English")
-        assert "Which language" not in first[0]  # asked in Urdu, from Telegram's language
-        await bilal.press("اردو")
-        notice = (await bilal.next(timeout=10)).content
-        assert "/mydata" in notice and "/forgetme" in notice
-        # The consent buttons are in Urdu: press them by position (yes first, then no).
-        message = next(m for m in reversed(list(bilal.messages.values())) if m.inline_keyboard)
-        await bilal.press(message.buttons()[0])  # first button: yes
-        special = await bilal.next(timeout=10)
-        await bilal.press(special.buttons()[1])  # no special-category questions
-        consultations = await bilal.next(timeout=10)
-        await bilal.press(consultations.buttons()[0])
-        await bilal.next(timeout=10)  # postcode question
-        await bilal.say("LS11 5QR")
-        age = await bilal.next(timeout=10)
-        assert "1" in age.content and "3" in age.content  # question 1 of 3
-        await bilal.press(age.buttons()[2])
-        sex = await bilal.next(timeout=10)
-        await bilal.press(sex.buttons()[-1])  # prefer not to say
-        carer = await bilal.next(timeout=10)
-        await bilal.press(carer.buttons()[1])
-        welcome = await bilal.next(timeout=10)
-        assert "/profile" in welcome.content
+
+        async def press_nth(message: object, index: int) -> object:
+            """Press a (translated) button by its position and return the next new message."""
+            await bilal.press(message.buttons()[index])  # type: ignore[attr-defined]
+            return await bilal.next(timeout=10, kinds=("message",))
+
+        await bilal.command("start")
+        languages = await bilal.next(timeout=10)
+        assert "Which language" not in languages.content  # asked in Urdu, from Telegram's language
+        notice = await press_nth(languages, 3)  # اردو
+        assert "/mydata" in notice.content  # type: ignore[attr-defined]
+        assert "/forgetme" in notice.content  # type: ignore[attr-defined]
+        special = await press_nth(notice, 0)  # yes, join
+        consultations = await press_nth(special, 1)  # no special-category questions
+        await press_nth(consultations, 0)  # yes, send consultations
+        age = await bilal.ask("LS11 5QR")
+        assert "3" in age[-1].content  # question 1 of 3: ethnicity and health are skipped
+        sex = await press_nth(age[-1], 2)
+        carer = await press_nth(sex, 3)  # prefer not to say
+        welcome = await press_nth(carer, 1)
+        assert "/profile" in welcome.content  # type: ignore[attr-defined]
 
         await bilal.command("forgetme")
-        confirm = await bilal.next(timeout=10)
-        await bilal.press(confirm.buttons()[0])
-        await bilal.next(timeout=10)
+        confirm = await bilal.next(timeout=10, kinds=("message",))
+        goodbye = await press_nth(confirm, 0)
+        assert "/start" in goodbye.content  # type: ignore[attr-defined]
 
     rows = database_rows(bot.data_dir)
+    assert rows["residents"] == []
+    assert rows["consent_records"] == []
+    assert rows["profile_answers"] == []
     dump = repr(rows)
     assert "70002" not in dump
     assert "LS11" not in dump
-    assert rows["residents"] == []

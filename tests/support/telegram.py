@@ -95,7 +95,12 @@ def message_update(
 
 
 def callback_update(
-    bot: Any, user_id: int, data: str, *, text: str = "Question?", language_code: str = "en",
+    bot: Any,
+    user_id: int,
+    data: str,
+    *,
+    text: str = "Question?",
+    language_code: str = "en",
     keyboard: list[list[dict[str, str]]] | None = None,
 ) -> Update:
     """An update with a button press on a bot message."""

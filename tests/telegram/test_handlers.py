@@ -47,7 +47,10 @@ async def test_start_asks_for_the_language_with_buttons(
     assert len(sent) == 1
     keyboard = sent[0]["reply_markup"]["inline_keyboard"]
     assert [b["callback_data"] for row in keyboard for b in row] == [
-        "language:en", "language:cy", "language:pl", "language:ur",
+        "language:en",
+        "language:cy",
+        "language:pl",
+        "language:ur",
     ]
 
 
@@ -57,8 +60,13 @@ async def test_a_button_press_is_answered_and_the_question_marked(
     app, request = offline
     await app.process_update(message_update(app.bot, 12, "/start"))
     await app.process_update(
-        callback_update(app.bot, 12, "language:pl", text="Hello!",
-                        keyboard=[[{"text": "Polski", "callback_data": "language:pl"}]])
+        callback_update(
+            app.bot,
+            12,
+            "language:pl",
+            text="Hello!",
+            keyboard=[[{"text": "Polski", "callback_data": "language:pl"}]],
+        )
     )
     assert request.sent("answerCallbackQuery")[0]["text"] == "Polski"
     edited = request.sent("editMessageText")[0]
@@ -67,12 +75,16 @@ async def test_a_button_press_is_answered_and_the_question_marked(
     assert "/mydata" in request.sent()[-1]["text"]  # the privacy notice follows, in Polish
 
 
-async def test_a_stale_button_only_gets_a_notice(offline: tuple[TelegramApp, OfflineRequest]) -> None:
+async def test_a_stale_button_only_gets_a_notice(
+    offline: tuple[TelegramApp, OfflineRequest],
+) -> None:
     app, request = offline
     await app.process_update(message_update(app.bot, 13, "/start"))
     before = len(request.sent())
     await app.process_update(callback_update(app.bot, 13, "carer:yes"))
-    assert request.sent("answerCallbackQuery")[0]["text"] == "That question has already been answered."
+    assert (
+        request.sent("answerCallbackQuery")[0]["text"] == "That question has already been answered."
+    )
     assert request.sent("editMessageText") == []
     assert len(request.sent()) == before
 

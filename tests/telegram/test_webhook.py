@@ -34,8 +34,11 @@ async def client() -> AsyncIterator[tuple[TestClient[web.Request, web.Applicatio
 UPDATE = {
     "update_id": 5,
     "message": {
-        "message_id": 1, "date": 0, "chat": {"id": 9, "type": "private"},
-        "from": {"id": 9, "is_bot": False, "first_name": "A"}, "text": "hi",
+        "message_id": 1,
+        "date": 0,
+        "chat": {"id": 9, "type": "private"},
+        "from": {"id": 9, "is_bot": False, "first_name": "A"},
+        "text": "hi",
     },
 }
 

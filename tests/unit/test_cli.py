@@ -10,13 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(*args: str, cwd: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANELBOT_")}
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -36,8 +43,11 @@ def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
 
 
 def test_a_broken_area_profile_is_one_line(tmp_path: Path) -> None:
-    env = {"PANELBOT_TELEGRAM_TOKEN": "1:x", "PANELBOT_AREA_DIR": str(tmp_path / "nowhere"),
-           "PANELBOT_DATA_DIR": str(tmp_path / "d")}
+    env = {
+        "PANELBOT_TELEGRAM_TOKEN": "1:x",
+        "PANELBOT_AREA_DIR": str(tmp_path / "nowhere"),
+        "PANELBOT_DATA_DIR": str(tmp_path / "d"),
+    }
     result = run_cli("run", cwd=tmp_path, extra_env=env)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
