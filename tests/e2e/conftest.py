@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def peer_call(url: str) -> Any:
+    """POST an empty JSON body to the peer and return the result."""
+    request = urllib.request.Request(url, data=b"{}", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)["result"]
+
+
 def peer_polls(peer_url: str) -> int:
     """How many getUpdates calls the peer has answered (moves once a bot is polling)."""
-    request = urllib.request.Request(
-        f"{peer_url}/compat/stats", data=b"{}", headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return int(json.load(response)["result"]["getUpdates"])
+    return int(peer_call(f"{peer_url}/compat/stats")["getUpdates"])
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +73,17 @@ class BotProcess:
         self.env.pop("PANELBOT_DATABASE_URL", None)
         self.process: subprocess.Popen[bytes] | None = None
 
+    def webhook_url(self) -> str:
+        """The loopback URL this bot serves its webhook on."""
+        return f"http://127.0.0.1:{self.http_port}/telegram"
+
+    def ready(self, polls_before: int, webhook: bool) -> bool:
+        """Polling has begun, or the webhook is registered with the peer."""
+        if webhook:
+            info = peer_call(f"{self.peer_url}/bot{self.token}/getWebhookInfo")
+            return bool(info.get("url"))
+        return peer_polls(self.peer_url) > polls_before
+
     def start(self, *extra: str) -> None:
         polls_before = peer_polls(self.peer_url)
         log = self.log_path.open("ab")
@@ -83,7 +98,7 @@ class BotProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"bot exited: {self.log_path.read_text()[-2000:]}")
-            if peer_polls(self.peer_url) > polls_before:
+            if self.ready(polls_before, webhook="--webhook" in extra):
                 return
             time.sleep(0.1)
         raise RuntimeError("bot did not start polling within 30 s")

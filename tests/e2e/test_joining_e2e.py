@@ -111,3 +111,20 @@ async def test_a_resident_joins_in_urdu_then_forgets_everything(bot: BotProcess)
     dump = repr(rows)
     assert "70002" not in dump
     assert "LS11" not in dump
+
+
+async def test_webhook_mode_serves_residents(peer_url: str, tmp_path: Path) -> None:
+    process = BotProcess(peer_url, "555:WEBHOOK", tmp_path / "data", tmp_path / "bot.log")
+    process.start("--webhook", process.webhook_url())
+    try:
+        async with Peer(peer_url, process.token) as peer:
+            carol = peer.resident(70003, "Carol", language_code="cy")
+            await carol.command("start")
+            languages = await carol.next(timeout=10)
+            assert languages.buttons() == ["English", "Cymraeg", "Polski", "اردو"]
+            await carol.press("Cymraeg")
+            notice = await carol.next(timeout=10, kinds=("message",))
+            assert "/forgetme" in notice.content
+            assert "Do you agree" not in notice.content  # in Welsh
+    finally:
+        process.stop()
