@@ -12,7 +12,7 @@ from bot.services.panel_chat import PanelChat
 from storage.database import Database
 from storage.models import ConsentRecord, ProfileAnswer, Resident
 from tests.conftest import FakeClock
-from tests.support.driver import ResidentDriver, join
+from tests.support.driver import ResidentDriver, join, reach_postcode
 
 DEMO_AREA = Path(__file__).resolve().parents[2] / "areas" / "demo"
 
@@ -63,9 +63,8 @@ async def test_a_resident_joins_with_every_answer_stored(
 
 
 async def join_rest(driver: ResidentDriver) -> None:
-    await driver.press("consent_membership:yes")
-    await driver.press("consent_special:yes")
-    await driver.press("consent_consultations:yes")
+    for button in ("consent_membership:yes", "consent_special:yes", "consent_consultations:yes"):
+        await driver.press(button)
     await driver.say("ls61aa")
     await driver.press("age_band:65_74")
     await driver.press("sex:female")
@@ -91,10 +90,7 @@ async def test_nonsense_is_answered_kindly_and_the_question_asked_again(chat: Pa
     await driver.say("what is this??")
     assert driver.texts()[0] == "Please choose one of the buttons below."
     assert driver.button_ids()[:1] == ["language:en"]
-    await driver.press("language:en")
-    await driver.press("consent_membership:yes")
-    await driver.press("consent_special:yes")
-    await driver.press("consent_consultations:yes")
+    await reach_postcode(driver)
     for nonsense in ["", "12345", "my house", "x" * 4000, "‮LS6"]:
         await driver.say(nonsense)
         assert "doesn't look like a UK postcode" in driver.texts()[0]
@@ -112,11 +108,7 @@ async def test_restart_resumes_where_the_resident_stopped(
 ) -> None:
     area = AreaProfile.load(DEMO_AREA)
     driver = ResidentDriver(PanelChat(database, area=area, clock=clock), 504)
-    await driver.command("start")
-    await driver.press("language:en")
-    await driver.press("consent_membership:yes")
-    await driver.press("consent_special:yes")
-    await driver.press("consent_consultations:yes")
+    await reach_postcode(driver)
     await driver.say("LS6 1AA")
     await driver.press("age_band:35_44")
     # A new service object on the same database is a restarted bot.

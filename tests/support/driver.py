@@ -58,13 +58,18 @@ class ResidentDriver:
         return [b.id for reply in self.last.replies for row in reply.buttons for b in row]
 
 
-async def join(driver: ResidentDriver, *, special: bool = True, postcode: str = "LS6 1AA") -> None:
-    """Join the panel with a typical set of answers."""
+async def reach_postcode(driver: ResidentDriver, *, special: bool = True) -> None:
+    """Start, choose English and consent, up to the postcode question."""
     await driver.command("start")
     await driver.press("language:en")
     await driver.press("consent_membership:yes")
     await driver.press(f"consent_special:{'yes' if special else 'no'}")
     await driver.press("consent_consultations:yes")
+
+
+async def join(driver: ResidentDriver, *, special: bool = True, postcode: str = "LS6 1AA") -> None:
+    """Join the panel with a typical set of answers."""
+    await reach_postcode(driver, special=special)
     await driver.say(postcode)
     await driver.press("age_band:65_74")
     await driver.press("sex:female")
