@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -120,3 +121,68 @@ class ProcessedUpdate(Base):
 
     update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime]
+
+
+class SurveyRun(Base):
+    """One resident's run through one version of a survey: its engine state and status."""
+
+    __tablename__ = "survey_runs"
+    __table_args__ = (UniqueConstraint("resident_id", "survey_id", "survey_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    survey_id: Mapped[str] = mapped_column(String(64))
+    survey_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None] = mapped_column(default=None)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+    answers: Mapped[list[SurveyAnswer]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class SurveyAnswer(Base):
+    """One answer in a run, written in the same transaction as the run's state."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("run_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_runs.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    redacted_text: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_at: Mapped[datetime]
+
+    run: Mapped[SurveyRun] = relationship(back_populates="answers")
+
+
+class Story(Base):
+    """A resident's story of care with their own signifiers; personal data until moderated."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_runs.id", ondelete="SET NULL"), default=None
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    raw_text: Mapped[str] = mapped_column(Text)
+    redacted_text: Mapped[str] = mapped_column(Text)
+    signifiers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    voice_files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quote_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    moderation: Mapped[str] = mapped_column(String(16), default="new")
+    created_at: Mapped[datetime]
+    moderated_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import ConsentRecord, ProcessedUpdate, ProfileAnswer, Resident, Role
+from storage.models import (
+    ConsentRecord,
+    ProcessedUpdate,
+    ProfileAnswer,
+    Resident,
+    Role,
+    Story,
+    SurveyRun,
+)
 
 
 class ResidentRepository:
@@ -69,3 +77,94 @@ class UpdateLog:
         except IntegrityError:
             return False
         return True
+
+
+class SurveyRunRepository:
+    """Survey runs and their answers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def for_resident(self, resident_id: int) -> list[SurveyRun]:
+        """Every run of a resident, newest first."""
+        query = (
+            select(SurveyRun)
+            .where(SurveyRun.resident_id == resident_id)
+            .order_by(SurveyRun.updated_at.desc(), SurveyRun.id.desc())
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def get(self, run_id: int, resident_id: int) -> SurveyRun | None:
+        """One run of a resident, locked for update, with its answers."""
+        query = (
+            select(SurveyRun)
+            .where(SurveyRun.id == run_id, SurveyRun.resident_id == resident_id)
+            .options(selectinload(SurveyRun.answers))
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def active(self, resident_id: int) -> SurveyRun | None:
+        """The run the resident is answering now, if any."""
+        query = (
+            select(SurveyRun)
+            .where(SurveyRun.resident_id == resident_id, SurveyRun.status == "active")
+            .options(selectinload(SurveyRun.answers))
+            .order_by(SurveyRun.updated_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def find(self, resident_id: int, survey_id: str, version: int) -> SurveyRun | None:
+        """The resident's run of one survey version, if started."""
+        query = (
+            select(SurveyRun)
+            .where(
+                SurveyRun.resident_id == resident_id,
+                SurveyRun.survey_id == survey_id,
+                SurveyRun.survey_version == version,
+            )
+            .options(selectinload(SurveyRun.answers))
+            .with_for_update()
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    def add(self, run: SurveyRun) -> None:
+        """Stage a new run."""
+        self.session.add(run)
+
+    def add_story(self, story: Story) -> None:
+        """Stage a new story."""
+        self.session.add(story)
+
+    async def stories_of(self, resident_id: int) -> list[Story]:
+        """A resident's stories, oldest first."""
+        query = select(Story).where(Story.resident_id == resident_id).order_by(Story.id)
+        return list((await self.session.execute(query)).scalars())
+
+    async def pause_others(self, resident_id: int, keep_run_id: int) -> None:
+        """Pause every active run of a resident but one."""
+        await self.session.execute(
+            update(SurveyRun)
+            .where(
+                SurveyRun.resident_id == resident_id,
+                SurveyRun.status == "active",
+                SurveyRun.id != keep_run_id,
+            )
+            .values(status="paused")
+        )
+
+    async def reminder_candidates(self, idle_since: datetime) -> list[tuple[SurveyRun, Resident]]:
+        """Unfinished runs untouched since a time, with their residents (who still want contact)."""
+        query = (
+            select(SurveyRun, Resident)
+            .join(Resident, Resident.id == SurveyRun.resident_id)
+            .where(
+                SurveyRun.status.in_(("active", "paused")),
+                SurveyRun.updated_at < idle_since,
+                Resident.consultations_stopped.is_(False),
+            )
+            .order_by(SurveyRun.id)
+        )
+        return [(run, resident) for run, resident in (await self.session.execute(query)).all()]
