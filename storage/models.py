@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -127,12 +128,10 @@ class SurveyRun(Base):
     """One resident's run through one version of a survey: its engine state and status."""
 
     __tablename__ = "survey_runs"
-    __table_args__ = (UniqueConstraint("resident_id", "survey_id", "survey_version"),)
+    __table_args__ = (Index("ix_survey_runs_resident_survey", "resident_id", "survey_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    resident_id: Mapped[int] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE"), index=True
-    )
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     survey_id: Mapped[str] = mapped_column(String(64))
     survey_version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="active")

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 09:33:58.774608
+Create Date: 2026-11-23 09:34:52.324552
 """
 
 from collections.abc import Sequence
@@ -31,11 +31,10 @@ def upgrade() -> None:
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reminders_sent', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_survey_runs_resident_id_residents'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_runs')),
-    sa.UniqueConstraint('resident_id', 'survey_id', 'survey_version', name=op.f('uq_survey_runs_resident_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_runs'))
     )
     with op.batch_alter_table('survey_runs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_survey_runs_resident_id'), ['resident_id'], unique=False)
+        batch_op.create_index('ix_survey_runs_resident_survey', ['resident_id', 'survey_id'], unique=False)
 
     op.create_table('stories',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -85,7 +84,7 @@ def downgrade() -> None:
 
     op.drop_table('stories')
     with op.batch_alter_table('survey_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_survey_runs_resident_id'))
+        batch_op.drop_index('ix_survey_runs_resident_survey')
 
     op.drop_table('survey_runs')
     # ### end Alembic commands ###
