@@ -14,13 +14,20 @@ from telegram import BotCommand, Update
 
 from bot.channels.telegram import build_application
 from bot.config import Settings, SettingsError
+from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
 from bot.services.area import AreaProfile, AreaProfileError
 from bot.services.commands import command_menus
-from bot.services.panel_chat import PanelChat
+from bot.services.panel_chat import PanelChat, utc_now
+from bot.services.redaction_cli import redact_stream
+from bot.services.reminders import SurveyReminders
+from bot.services.survey_chat import SurveyChat
+from bot.services.survey_library import SurveyLibrary
+from bot.surveys import SurveyError, check_survey, load_survey
 from bot.web.app import create_app
 from storage.database import Database, upgrade
+from storage.files import FileStore
 
 log = logging.getLogger("panelbot")
 
@@ -44,13 +51,18 @@ def build_web_app(settings: Settings, webhook_url: str | None) -> web.Applicatio
     """Wire settings, database, services, the Telegram application and the web app."""
     token = settings.require_token()
     database = Database(settings.effective_database_url)
+    library = SurveyLibrary.load(settings.surveys_dir)
+    surveys = SurveyChat(library, voice_store=FileStore(settings.data_dir / "voice"), clock=utc_now)
     chat = PanelChat(
         database,
         area=load_area(settings),
         store_full_postcode=settings.store_full_postcode,
+        surveys=surveys,
     )
     application = build_application(token, settings.telegram_api_url)
     ResidentHandlers(chat).register(application)
+    reminders = SurveyReminders(database, library, clock=utc_now)
+    schedule_reminders(application, reminders, settings.reminder_check_minutes)
     app = create_app(database)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
@@ -100,6 +112,32 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey_check(_settings: Settings, args: argparse.Namespace) -> int:
+    """Check survey files strictly: print every problem with its place."""
+    failed = False
+    for path in args.files:
+        problems = check_survey(path)
+        for problem in problems:
+            print(problem)
+        if problems:
+            failed = True
+            print(f"{path}: {len(problems)} problem(s)")
+        else:
+            survey = load_survey(path)
+            print(
+                f"{path}: ok ({survey.id} version {survey.version}, "
+                f"{len(survey.questions)} questions, languages {', '.join(survey.languages)})"
+            )
+    return 1 if failed else 0
+
+
+def cmd_redact(_settings: Settings, _args: argparse.Namespace) -> int:
+    """De-identify text lines or JSON lines (with a `text` field) from stdin to stdout."""
+    count = redact_stream(sys.stdin, sys.stdout)
+    print(f"panelbot: redacted {count} line(s)", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     top = argparse.ArgumentParser(
@@ -116,6 +154,14 @@ def parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(
         handler=cmd_db_upgrade
     )
+    survey = sub.add_parser("survey", help="survey definition tasks")
+    survey_sub = survey.add_subparsers(dest="survey_command", required=True)
+    check = survey_sub.add_parser("check", help="check survey files and print every problem")
+    check.add_argument("files", nargs="+", metavar="FILE", help="survey YAML files")
+    check.set_defaults(handler=cmd_survey_check)
+    sub.add_parser(
+        "redact", help="de-identify text or JSON lines (field `text`) from stdin to stdout"
+    ).set_defaults(handler=cmd_redact)
     return top
 
 
@@ -126,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load()
         configure_logging(settings.log_level)
         return int(args.handler(settings, args))
-    except (SettingsError, AreaProfileError) as error:
+    except (SettingsError, AreaProfileError, SurveyError) as error:
         print(f"panelbot: {error}", file=sys.stderr)
         return 2
 

@@ -48,6 +48,8 @@ class Settings:
     http_port: int = 8080
     webhook_secret: str = ""
     area_dir: Path | None = None
+    surveys_dir: Path | None = None
+    reminder_check_minutes: int = 15
     store_full_postcode: bool = False
     pseudonym_key: str = ""
     log_level: str = "INFO"
@@ -81,7 +83,12 @@ class Settings:
         port = get("HTTP_PORT", "8080")
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise SettingsError(f"{ENV_PREFIX}HTTP_PORT must be a port number, not {port!r}")
-        area = get("AREA_DIR")
+        area, surveys = get("AREA_DIR"), get("SURVEYS_DIR")
+        minutes = get("REMINDER_CHECK_MINUTES", "15")
+        if not minutes.isdigit() or int(minutes) < 1:
+            raise SettingsError(
+                f"{ENV_PREFIX}REMINDER_CHECK_MINUTES must be a whole number of minutes"
+            )
         return cls(
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_api_url=get("TELEGRAM_API_URL", TELEGRAM_API_URL) or TELEGRAM_API_URL,
@@ -91,6 +98,8 @@ class Settings:
             http_port=int(port),
             webhook_secret=get("WEBHOOK_SECRET"),
             area_dir=Path(area) if area else None,
+            surveys_dir=Path(surveys) if surveys else None,
+            reminder_check_minutes=int(minutes),
             store_full_postcode=_flag(get("STORE_FULL_POSTCODE", "false")),
             pseudonym_key=get("PSEUDONYM_KEY"),
             log_level=get("LOG_LEVEL", "INFO").upper() or "INFO",

@@ -90,6 +90,7 @@ class SurveyRunRepository:
         query = (
             select(SurveyRun)
             .where(SurveyRun.resident_id == resident_id)
+            .options(selectinload(SurveyRun.answers))
             .order_by(SurveyRun.updated_at.desc(), SurveyRun.id.desc())
         )
         return list((await self.session.execute(query)).scalars())
@@ -155,7 +156,9 @@ class SurveyRunRepository:
             .values(status="paused")
         )
 
-    async def reminder_candidates(self, idle_since: datetime) -> list[tuple[SurveyRun, Resident]]:
+    async def reminder_candidates(
+        self, idle_since: datetime, limit: int = 1000
+    ) -> list[tuple[SurveyRun, Resident]]:
         """Unfinished runs untouched since a time, with their residents (who still want contact)."""
         query = (
             select(SurveyRun, Resident)
@@ -163,8 +166,11 @@ class SurveyRunRepository:
             .where(
                 SurveyRun.status.in_(("active", "paused")),
                 SurveyRun.updated_at < idle_since,
+                Resident.status == "member",
                 Resident.consultations_stopped.is_(False),
             )
             .order_by(SurveyRun.id)
+            .limit(limit)
+            .with_for_update(of=SurveyRun, skip_locked=True)
         )
         return [(run, resident) for run, resident in (await self.session.execute(query)).all()]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.telegram import TelegramApp, chosen_label, send_replies
-from bot.services.chat import Inbound
+from bot.channels.telegram import TelegramApp, chosen_label, keyboard, send_replies
+from bot.services.chat import Inbound, Reply, Voice
 from bot.services.panel_chat import PanelChat, apology
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
+MAX_VOICE_BYTES = 10 * 1024 * 1024
 
 
 def inbound_from(update: Update) -> Inbound | None:
@@ -22,21 +24,36 @@ def inbound_from(update: Update) -> Inbound | None:
     chat = update.effective_chat
     if chat is None or chat.type != "private" or user is None:
         return None
-    key, language_code = f"tg:{update.update_id}", user.language_code
+    base = Inbound(
+        chat.id,
+        f"tg:{update.update_id}",
+        client_language=user.language_code,
+        display_name=user.full_name,
+    )
     if update.callback_query is not None:
-        data = update.callback_query.data or ""
-        return Inbound(chat.id, key, button=data, client_language=language_code)
+        return replace(base, button=update.callback_query.data or "")
     message = update.message
     if message is None:
         return None
-    text = message.text or ""
+    text = message.text or message.caption or ""
     if text.startswith("/"):
         head, _sep, argument = text.partition(" ")
         command = head[1:].split("@", 1)[0].lower()
-        return Inbound(
-            chat.id, key, command=command, argument=argument.strip(), client_language=language_code
-        )
-    return Inbound(chat.id, key, text=text, client_language=language_code)
+        return replace(base, command=command, argument=argument.strip())
+    return replace(base, text=text)
+
+
+async def with_voice(event: Inbound, message: Message | None) -> Inbound:
+    """The event with the voice note or audio it carries, downloaded (empty when too big)."""
+    sound = message.voice or message.audio if message is not None else None
+    if sound is None:
+        return event
+    if sound.file_size is not None and sound.file_size > MAX_VOICE_BYTES:
+        return replace(event, text=None, voice=Voice(b""))
+    file = await sound.get_file()
+    content = bytes(await file.download_as_bytearray())
+    suffix = "ogg" if message is not None and message.voice is not None else "audio"
+    return replace(event, text=None, voice=Voice(content, suffix))
 
 
 class ResidentHandlers:
@@ -50,16 +67,26 @@ class ResidentHandlers:
         event = inbound_from(update)
         if event is None:
             return
-        outcome = await self.chat.handle(event)
+        outcome = await self.chat.handle(await with_voice(event, update.message))
         query = update.callback_query
         if query is not None:
             await query.answer(outcome.notice)
             message = query.message
-            if not outcome.stale and isinstance(message, Message) and message.text:
+            if outcome.edit is not None and isinstance(message, Message):
+                await self._replace(message, outcome.edit)
+            elif not outcome.stale and isinstance(message, Message) and message.text:
                 label = chosen_label(message.reply_markup, event.button or "")
                 if label is not None:
                     await self._mark_answered(message, label)
         await send_replies(context.bot, event.chat_id, outcome.replies)
+
+    @staticmethod
+    async def _replace(message: Message, reply: Reply) -> None:
+        """Show a question's new state (ticks) in the message whose button was pressed."""
+        try:
+            await message.edit_text(reply.text, reply_markup=keyboard(reply.buttons))
+        except BadRequest:
+            log.debug("message %s could not be edited", message.message_id)
 
     @staticmethod
     async def _mark_answered(message: Message, label: str) -> None:

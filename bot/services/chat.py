@@ -32,6 +32,14 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Voice:
+    """A voice note a resident sent: its bytes (empty when too big to take) and file suffix."""
+
+    content: bytes
+    suffix: str = "ogg"
+
+
+@dataclass(frozen=True)
 class Inbound:
     """Something a resident did: a command, some text, or a button press."""
 
@@ -42,7 +50,8 @@ class Inbound:
     text: str | None = None
     button: str | None = None
     client_language: str | None = None
-    display_name: str | None = None
+    display_name: str | None = None  # never stored: only used to redact the resident's name
+    voice: Voice | None = None
 
 
 @dataclass
@@ -51,6 +60,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None  # a short toast for a button press
+    edit: Reply | None = None  # new text and buttons for the message whose button was pressed
     stale: bool = False  # the pressed button belonged to a question already answered
 
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:

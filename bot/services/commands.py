@@ -8,6 +8,9 @@ from bot.services.profile import N_
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Join the panel")),
+    ("surveys", N_("Surveys open for you")),
+    ("story", N_("Tell us your story")),
+    ("pause", N_("Pause a survey and carry on later")),
     ("profile", N_("See or change your answers")),
     ("language", N_("Choose another language")),
     ("stop", N_("Stop receiving consultations")),

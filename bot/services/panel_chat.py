@@ -21,9 +21,11 @@ from bot.services.profile import (
     PREFER_NOT_TO_SAY,
     features_for,
 )
+from bot.services.survey_chat import SurveyChat, Turn, voice_keys_of
+from bot.services.survey_view import START_PREFIX, parse_press
 from storage.database import Database
 from storage.models import ConsentRecord, Resident
-from storage.repositories import ResidentRepository, UpdateLog
+from storage.repositories import ResidentRepository, SurveyRunRepository, UpdateLog
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -36,6 +38,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+SURVEY_COMMANDS = ("back", "skip", "pause")
+
+
+def _names(event: Inbound) -> tuple[str, ...]:
+    """The resident's own name as the channel gave it, to redact from what they write."""
+    return (event.display_name,) if event.display_name else ()
+
+
 class PanelChat:
     """Handles one inbound event per call, in one transaction, and says what to answer."""
 
@@ -46,9 +56,11 @@ class PanelChat:
         channel: str = "telegram",
         area: AreaProfile | None = None,
         store_full_postcode: bool = False,
+        surveys: SurveyChat | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.db = db
+        self.surveys = surveys
         self.channel = channel
         self.area = area
         self.store_full_postcode = store_full_postcode
@@ -61,29 +73,96 @@ class PanelChat:
             resident = await residents.by_chat(self.channel, event.chat_id)
             lang = resident.language if resident else negotiate(event.client_language)
             with language(lang):
+                turn = (
+                    Turn(SurveyRunRepository(session), resident, _names(event))
+                    if resident
+                    else None
+                )
                 if not await UpdateLog(session).first_time(event.update_key, self.clock()):
                     log.info("duplicate update %s ignored", event.update_key)
-                    return Outcome(self._current_prompt(resident) if resident else [])
-                outcome = await self._dispatch(residents, resident, event)
+                    return Outcome(await self._where_you_are(turn))
+                outcome = await self._dispatch(residents, resident, event, turn)
                 if resident is not None and resident in session:
                     resident.updated_at = self.clock()
         return outcome
 
     # ------------------------------------------------------------------ routing
     async def _dispatch(
-        self, residents: ResidentRepository, resident: Resident | None, event: Inbound
+        self,
+        residents: ResidentRepository,
+        resident: Resident | None,
+        event: Inbound,
+        turn: Turn | None,
     ) -> Outcome:
-        if resident is None:
+        if resident is None or turn is None:
             if event.command in {"mydata", "forgetme"}:
                 return self._say(_("We do not hold any information about you."))
             if event.command == "help":
                 return self._say(self._help_text())
             return self._begin(residents, event)
+        if resident.status == "member":
+            routed = await self._survey_route(residents, turn, event)
+            if routed is not None:
+                return routed
+        if event.voice is not None:
+            return self._with_prompt(resident, _("Sorry, I can only take voice notes for stories."))
         if event.command is not None:
             return await self._command(residents, resident, event)
         if event.button is not None:
             return await self._button(residents, resident, event.button)
         return self._text(resident, event.text or "")
+
+    async def _survey_route(
+        self, residents: ResidentRepository, turn: Turn, event: Inbound
+    ) -> Outcome | None:
+        """Survey commands, buttons and answers of a member (None: not about surveys)."""
+        surveys = self.surveys
+        if surveys is None:
+            return None
+        if event.command == "surveys":
+            return await surveys.list_open(turn)
+        if event.command == "story":
+            return await surveys.start_story(turn)
+        if event.button is not None:
+            press = parse_press(event.button)
+            if press is not None:
+                return await surveys.press(turn, press)
+            prefix, _sep, survey_id = event.button.partition(":")
+            return await surveys.start_survey(turn, survey_id) if prefix == START_PREFIX else None
+        if turn.resident.step != steps.MEMBER:
+            return None  # changing the profile or confirming erasure comes first
+        run = await surveys.active(turn)
+        if event.command in SURVEY_COMMANDS:
+            if run is None:
+                return self._say(
+                    _("You are not answering a survey just now. Send /surveys to see what is open.")
+                )
+            return await surveys.command(turn, run, event.command)
+        if run is None:
+            if event.voice is not None:
+                return self._say(_("To share a story by voice note, send /story first."))
+            return None
+        if event.voice is not None:
+            return await surveys.voice(turn, run, event.voice)
+        if event.command is None:
+            return await surveys.text(turn, run, event.text or "")
+        if event.command in ("forgetme", "stop"):
+            return None
+        outcome = await self._command(residents, turn.resident, event)
+        choice = surveys.carry_on_or_pause(run)
+        if choice is not None:
+            outcome.replies.append(choice)
+        return outcome
+
+    async def _where_you_are(self, turn: Turn | None) -> list[Reply]:
+        """What a resident was last asked, sent again after a redelivered update."""
+        if turn is None:
+            return []
+        resident = turn.resident
+        if self.surveys is not None and resident.step == steps.MEMBER:
+            run = await self.surveys.active(turn)
+            return self.surveys.where_you_are(run) if run is not None else []
+        return self._current_prompt(resident)
 
     async def _command(
         self, residents: ResidentRepository, resident: Resident, event: Inbound
@@ -103,7 +182,11 @@ class PanelChat:
             return self._stop(residents, resident)
         if name == "mydata":
             text = _("Here is everything we hold about you.")
-            return Outcome([Reply(text, document=data_export(resident))])
+            runs = SurveyRunRepository(residents.session)
+            document = data_export(
+                resident, await runs.for_resident(resident.id), await runs.stories_of(resident.id)
+            )
+            return Outcome([Reply(text, document=document)])
         if name == "forgetme":
             if resident.step != steps.FORGET_CONFIRM:
                 resident.step_data = {**resident.step_data, "before_forget": resident.step}
@@ -370,7 +453,11 @@ class PanelChat:
         self, residents: ResidentRepository, resident: Resident, value: str
     ) -> Outcome:
         if value == steps.YES:
+            runs = SurveyRunRepository(residents.session)
+            voice_keys = await voice_keys_of(runs, resident.id)
             await residents.erase(resident)
+            if self.surveys is not None:
+                self.surveys.delete_voice(voice_keys)
             return self._say(
                 _(
                     "Everything we held about you has been deleted. Thank you for your time. "
@@ -406,6 +493,9 @@ class PanelChat:
     def _help_text(self) -> str:
         return _(
             "I am the panel's assistant. You can send:\n"
+            "/surveys – surveys open for you\n"
+            "/story – tell us your story, in your own words\n"
+            "/back, /skip, /pause – go back, skip a question, or pause a survey\n"
             "/profile – see or change your answers\n"
             "/language – choose another language\n"
             "/stop – stop receiving consultations\n"

@@ -35,7 +35,7 @@ from bot.surveys.model import (
 )
 
 DEFINITIONS = Path(__file__).parent / "definitions"
-ID = re.compile(r"[a-z0-9_]{1,64}")
+ID = re.compile(r"[a-z0-9_]{1,48}")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 RESERVED_QUESTION_IDS = frozenset({"any", "all", "not"})
 RESERVED_CHOICE_IDS = frozenset({"answered", "skipped"})
@@ -272,7 +272,7 @@ class _Reader:
             written = self._written(place)
             self.problem(place, f"quote this {what}: write '{written}' (YAML reads it as {raw!r})")
         elif not ID.fullmatch(raw):
-            self.problem(place, f"{what} {_shown(raw)} must be 1-64 lowercase letters, digits or _")
+            self.problem(place, f"{what} {_shown(raw)} must be 1-48 lowercase letters, digits or _")
         else:
             return raw
         return None

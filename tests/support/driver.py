@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from bot.services.chat import Inbound, Outcome, Reply
+from bot.services.chat import Inbound, Outcome, Reply, Voice
 from bot.services.panel_chat import PanelChat
 
 _update_ids = itertools.count(1)
@@ -18,6 +18,7 @@ class ResidentDriver:
     chat: PanelChat
     chat_id: int
     client_language: str | None = "en"
+    display_name: str | None = None
     last: Outcome = field(default_factory=Outcome)
 
     async def _send(self, **kwargs: object) -> Outcome:
@@ -25,6 +26,7 @@ class ResidentDriver:
             chat_id=self.chat_id,
             update_key=f"test:{next(_update_ids)}",
             client_language=self.client_language,
+            display_name=self.display_name,
             **kwargs,  # type: ignore[arg-type]
         )
         self.last = await self.chat.handle(event)
@@ -36,17 +38,30 @@ class ResidentDriver:
     async def say(self, text: str) -> Outcome:
         return await self._send(text=text)
 
+    async def voice(self, content: bytes) -> Outcome:
+        return await self._send(voice=Voice(content))
+
     async def press(self, button_id: str) -> Outcome:
         return await self._send(button=button_id)
 
     async def press_label(self, label: str) -> Outcome:
-        """Press the button with this label in the newest reply that has it."""
-        for reply in reversed(self.last.replies):
+        """Press the button with this label in the newest reply (or edit) that has it."""
+        return await self.press(self.button(label))
+
+    def button(self, label: str) -> str:
+        """The id of the button with this label in the newest reply (or edit) that has it."""
+        replies = [*self.last.replies, *([self.last.edit] if self.last.edit else [])]
+        for reply in reversed(replies):
             for row in reply.buttons:
                 for button in row:
                     if button.label == label:
-                        return await self.press(button.id)
+                        return button.id
         raise LookupError(f"no button {label!r} in {self.texts()}")
+
+    def labels(self) -> list[str]:
+        """Every button label in the newest replies (or edit)."""
+        replies = [*self.last.replies, *([self.last.edit] if self.last.edit else [])]
+        return [b.label for reply in replies for row in reply.buttons for b in row]
 
     def texts(self) -> list[str]:
         return [reply.text for reply in self.last.replies]
