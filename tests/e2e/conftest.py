@@ -56,7 +56,14 @@ def peer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 class BotProcess:
     """The real bot, run as residents' deployments run it, which tests can kill and restart."""
 
-    def __init__(self, peer_url: str, token: str, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        peer_url: str,
+        token: str,
+        data_dir: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.peer_url = peer_url
         self.token = token
         self.log_path = log_path
@@ -69,6 +76,7 @@ class BotProcess:
             "PANELBOT_DATA_DIR": str(data_dir),
             "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo"),
             "PANELBOT_HTTP_PORT": str(self.http_port),
+            **(env or {}),
         }
         self.env.pop("PANELBOT_DATABASE_URL", None)
         self.process: subprocess.Popen[bytes] | None = None

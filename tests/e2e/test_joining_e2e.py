@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
-from resident import Peer, Resident  # type: ignore[import-not-found]
+from resident import Peer  # type: ignore[import-not-found]
 
 from tests.e2e.conftest import BotProcess
+from tests.e2e.journeys import database_rows, press_nth, step
 
 pytestmark = pytest.mark.e2e
-
-
-async def step(resident: Resident, action: str, expect: str) -> list[str]:
-    """Do one thing and wait until a reply whose text or buttons hold `expect`; return the texts."""
-    if action.startswith("press:"):
-        await resident.press(action[6:])
-    else:
-        await resident.send(action)
-    texts: list[str] = []
-    while not any(expect in text for text in texts):
-        message = await resident.next(timeout=10)
-        texts.append(" ".join([message.content, *message.buttons()]))
-    return texts
-
-
-def database_rows(data_dir: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(data_dir / "panelbot.db") as connection:
-        tables = [
-            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        return {t: connection.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
 
 
 async def test_a_resident_joins_in_english_with_a_restart_in_the_middle(
@@ -78,30 +57,25 @@ async def test_a_resident_joins_in_urdu_then_forgets_everything(bot: BotProcess)
     async with Peer(bot.peer_url, bot.token) as peer:
         bilal = peer.resident(70002, "Bilal", language_code="ur")
 
-        async def press_nth(message: object, index: int) -> object:
-            """Press a (translated) button by its position and return the next new message."""
-            await bilal.press(message.buttons()[index])  # type: ignore[attr-defined]
-            return await bilal.next(timeout=10, kinds=("message",))
-
         await bilal.command("start")
         languages = await bilal.next(timeout=10)
         assert "Which language" not in languages.content  # asked in Urdu, from Telegram's language
-        notice = await press_nth(languages, 3)  # اردو
+        notice = await press_nth(bilal, languages, 3)  # اردو
         assert "/mydata" in notice.content  # type: ignore[attr-defined]
         assert "/forgetme" in notice.content  # type: ignore[attr-defined]
-        special = await press_nth(notice, 0)  # yes, join
-        consultations = await press_nth(special, 1)  # no special-category questions
-        await press_nth(consultations, 0)  # yes, send consultations
+        special = await press_nth(bilal, notice, 0)  # yes, join
+        consultations = await press_nth(bilal, special, 1)  # no special-category questions
+        await press_nth(bilal, consultations, 0)  # yes, send consultations
         age = await bilal.ask("LS11 5QR")
         assert "3" in age[-1].content  # question 1 of 3: ethnicity and health are skipped
-        sex = await press_nth(age[-1], 2)
-        carer = await press_nth(sex, 3)  # prefer not to say
-        welcome = await press_nth(carer, 1)
+        sex = await press_nth(bilal, age[-1], 2)
+        carer = await press_nth(bilal, sex, 3)  # prefer not to say
+        welcome = await press_nth(bilal, carer, 1)
         assert "/profile" in welcome.content  # type: ignore[attr-defined]
 
         await bilal.command("forgetme")
         confirm = await bilal.next(timeout=10, kinds=("message",))
-        goodbye = await press_nth(confirm, 0)
+        goodbye = await press_nth(bilal, confirm, 0)
         assert "/start" in goodbye.content  # type: ignore[attr-defined]
 
     rows = database_rows(bot.data_dir)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.services.area import AreaProfile
+from bot.services.chat import Outcome
 from bot.services.panel_chat import PanelChat
+from bot.services.reminders import SurveyReminders
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import DEFINITIONS, load_survey
@@ -20,6 +23,7 @@ from tests.conftest import FakeClock
 from tests.support.driver import ResidentDriver, join
 
 ROOT = Path(__file__).resolve().parents[2]
+HOUR = 3600
 PETS = ROOT / "tests" / "fixtures" / "surveys" / "branching.yaml"
 
 
@@ -247,3 +251,31 @@ async def test_my_data_includes_surveys_and_stories(chat: PanelChat) -> None:
     held = json.loads(document.content)
     [survey] = held["surveys"]
     assert survey["survey"] == "branching" and survey["answers"] == {"pet": "dog"}
+
+
+async def test_reminders_at_most_n_never_in_quiet_hours_nor_after_stop(
+    chat: PanelChat, database: Database, clock: FakeClock
+) -> None:
+    reminders = SurveyReminders(database, library(), clock=clock)
+    driver = await member(chat, 9009)
+    stopped = await member(chat, 9010)
+    for resident in (driver, stopped):
+        await start_pets(resident)
+        await resident.press_label("Next")
+    await stopped.command("stop")
+    clock.advance(47 * HOUR)
+    assert await reminders.due() == []
+    clock.advance(2 * HOUR)
+    [first] = await reminders.due()
+    assert first.chat_id == 9009
+    assert first.reply.text.startswith("You started “Pets and wellbeing”")
+    assert await reminders.due() == []  # counted: not sent twice
+    clock.now = clock.now.replace(hour=22) + timedelta(days=3)  # due, but in quiet hours
+    assert await reminders.due() == []
+    clock.now = clock.now.replace(hour=9, minute=30) + timedelta(days=1)
+    [second] = await reminders.due()
+    clock.advance(30 * 24 * HOUR)
+    assert await reminders.due() == []  # the survey's maximum of two
+    driver.last = Outcome(replies=[second.reply])
+    await driver.press_label("Carry on")
+    assert "Which pet do you have?" in driver.texts()[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(
-    *args: str, cwd: Path, extra_env: dict[str, str] | None = None
+    *args: str, cwd: Path, extra_env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANELBOT_")}
     env["PYTHONPATH"] = str(ROOT)
@@ -20,6 +21,7 @@ def run_cli(
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -52,3 +54,26 @@ def test_a_broken_area_profile_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "missing" in result.stderr
+
+
+def test_survey_check_prints_every_problem_with_its_place(tmp_path: Path) -> None:
+    broken = ROOT / "tests" / "fixtures" / "surveys" / "broken" / "reserved_ids.yaml"
+    good = ROOT / "bot" / "surveys" / "definitions" / "gp_access.yaml"
+    result = run_cli("survey", "check", str(good), str(broken), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "gp_access.yaml: ok (gp_access version 1" in result.stdout
+    assert "reserved_ids.yaml:18: questions[2].id: id 'Bad Id!' must be" in result.stdout
+    assert "reserved_ids.yaml: 3 problem(s)" in result.stdout
+    assert run_cli("survey", "check", str(good), cwd=tmp_path).returncode == 0
+
+
+def test_redact_reads_text_and_json_lines_and_writes_the_same_format(tmp_path: Path) -> None:
+    lines = [
+        "Ring me on 07700 900123 please",
+        '{"id": 7, "text": "I am Joan Smith, NHS number 943 476 5919", "deny": ["Joan Smith"]}',
+    ]
+    result = run_cli("redact", cwd=tmp_path, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0
+    plain, record = result.stdout.splitlines()
+    assert plain == "Ring me on <PHONE> please"
+    assert json.loads(record) == {"id": 7, "text": "I am <NAME>, NHS number <NHS_NUMBER>"}

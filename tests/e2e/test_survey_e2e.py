@@ -1,0 +1,149 @@
+"""Surveys and stories through a real Bot API peer: a survey file the bot has never seen, a
+kill -9 in the middle, several languages, and a story with a voice note."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from resident import Peer  # type: ignore[import-not-found]
+
+from tests.e2e.conftest import BotProcess
+from tests.e2e.journeys import join_by_position, press_nth, step
+
+pytestmark = pytest.mark.e2e
+
+TRANSPORT = """\
+format: 1
+id: community_transport
+version: 2
+languages: [en, pl]
+title: {en: "Getting to appointments", pl: "Dojazd na wizyty"}
+questions:
+  - id: how
+    type: multi_choice
+    text: {en: "How do you get to appointments?", pl: "Jak dojeżdżasz na wizyty?"}
+    choices:
+      - {id: "bus", text: {en: "Bus", pl: "Autobus"}}
+      - {id: "car", text: {en: "Car", pl: "Samochód"}}
+      - {id: "walk", text: {en: "Walk", pl: "Pieszo"}}
+  - id: minutes
+    type: number
+    min: 0
+    max: 300
+    text: {en: "How many minutes does it take?", pl: "Ile minut to zajmuje?"}
+  - id: missed
+    type: yes_no
+    text:
+      en: "Have you missed one because of transport?"
+      pl: "Czy opuściłeś wizytę z powodu dojazdu?"
+  - id: what_happened
+    type: text
+    when: {missed: "yes"}
+    text: {en: "What happened?", pl: "Co się stało?"}
+  - id: ease
+    type: scale
+    min: 1
+    max: 5
+    min_label: {en: "Very hard", pl: "Bardzo trudno"}
+    max_label: {en: "Very easy", pl: "Bardzo łatwo"}
+    text: {en: "How easy is it overall?", pl: "Ogólnie, jak łatwo?"}
+"""
+
+
+@pytest.fixture
+def survey_bot(
+    peer_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    """A bot serving a survey folder written just now."""
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "transport.yaml").write_text(TRANSPORT, encoding="utf-8")
+    token = f"{abs(hash(request.node.nodeid)) % 10**9}:SURVEY"
+    process = BotProcess(
+        peer_url,
+        token,
+        tmp_path / "data",
+        tmp_path / "bot.log",
+        env={"PANELBOT_SURVEYS_DIR": str(surveys)},
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+def stored_answers(data_dir: Path) -> dict[str, object]:
+    with sqlite3.connect(data_dir / "panelbot.db") as connection:
+        rows = connection.execute("SELECT question_id, value FROM survey_answers").fetchall()
+    return {question: json.loads(value)["value"] for question, value in rows}
+
+
+async def test_a_new_survey_file_is_answered_with_a_kill_in_the_middle(
+    survey_bot: BotProcess,
+) -> None:
+    async with Peer(survey_bot.peer_url, survey_bot.token) as peer:
+        dora = peer.resident(71001, "Dora", language_code="en")
+        await join_by_position(dora, "en")
+        await step(dora, "/surveys", "Getting to appointments")
+        await step(dora, "press:Getting to appointments", "Question 1 of 4")
+        await dora.press("Bus")
+        ticked = await dora.next(timeout=10, kinds=("edit",))
+        assert "✅ Bus" in ticked.buttons()
+        await dora.press("Walk", message=ticked)
+        await dora.next(timeout=10, kinds=("edit",))
+        await step(dora, "press:Done", "How many minutes")
+        await step(dora, "about an hour", "Please type a number")
+        await step(dora, "45", "missed one because of transport")
+
+        survey_bot.kill()  # kill -9 mid-survey: everything answered so far was committed
+        assert stored_answers(survey_bot.data_dir) == {"how": ["bus", "walk"], "minutes": 45}
+        survey_bot.start()
+
+        await step(dora, "/surveys", "Carry on: Getting to appointments")
+        await step(dora, "press:Carry on: Getting to appointments", "Question 3 of")
+        await step(dora, "press:Yes", "What happened?")
+        await step(dora, "The 42 bus never came", "How easy")
+        await step(dora, "press:2", "Please check your answers")
+        await step(dora, "press:Send my answers", "Thank you! Your answers have been sent.")
+    assert stored_answers(survey_bot.data_dir) == {
+        "how": ["bus", "walk"],
+        "minutes": 45,
+        "missed": "yes",
+        "what_happened": "The 42 bus never came",
+        "ease": 2,
+    }
+
+
+async def test_a_polish_resident_answers_in_polish_and_tells_a_story_with_a_voice_note(
+    survey_bot: BotProcess,
+) -> None:
+    async with Peer(survey_bot.peer_url, survey_bot.token) as peer:
+        ewa = peer.resident(71002, "Ewa", language_code="pl")
+        await join_by_position(ewa, "pl")
+        await ewa.command("surveys")
+        listing = await ewa.next(timeout=10, kinds=("message",))
+        assert listing.buttons() == ["Dojazd na wizyty"]
+        await ewa.press("Dojazd na wizyty")
+        opening = await ewa.next(timeout=10, kinds=("message",))
+        assert opening.content.startswith("Dojazd na wizyty")
+        question = await ewa.next(timeout=10, kinds=("message",))
+        assert "Jak dojeżdżasz na wizyty?" in question.content
+        await ewa.command("pause")
+        paused = await ewa.next(timeout=10, kinds=("message",))
+        assert "/surveys" in paused.content and "Paused" not in paused.content
+
+        await ewa.command("story")
+        await ewa.next(timeout=10, kinds=("message",))  # title and introduction
+        ask = await ewa.next(timeout=10, kinds=("message",))
+        assert "Opowiedz nam własnymi słowami" in ask.content
+        upload = await peer.upload(b"OggS-voice-note", "voice.ogg", "audio/ogg")
+        await peer._post("/sendMessage", {**ewa._base(), "voice": upload})
+        thanks = await ewa.next(timeout=10, kinds=("message",))
+        assert thanks.buttons()[0] == "Gotowe"
+        setting = await press_nth(ewa, thanks, 0)
+        assert "Szpital" in setting.buttons()
+    voice_files = list((survey_bot.data_dir / "voice").iterdir())
+    assert [f.read_bytes() for f in voice_files] == [b"OggS-voice-note"]
