@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,27 +19,34 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from storage import sqlite_inline
+
+registry.register(f"sqlite.{sqlite_inline.DRIVER}", "storage.sqlite_inline", "InlineSQLiteDialect")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL for concurrent readers, full sync so a kill loses nothing committed."""
+    """Foreign keys on; WAL, so readers never wait and a killed process loses nothing committed."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Create an async engine; SQLite files get their folder and pragmas."""
+    """Create an async engine; SQLite files get their folder, pragmas and the inline driver."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        inline = parsed.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
+        engine = create_async_engine(
+            inline, poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0, pool_timeout=60
+        )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
