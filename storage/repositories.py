@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -16,8 +19,15 @@ from storage.models import (
     Resident,
     Role,
     Story,
+    SurveyAnswer,
     SurveyRun,
 )
+
+
+def _insert_for(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    bind = session.get_bind()
+    return postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
 
 
 class ResidentRepository:
@@ -70,13 +80,12 @@ class UpdateLog:
         self.session = session
 
     async def first_time(self, update_key: str, now: datetime) -> bool:
-        """Record an update; False when it was processed before."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(ProcessedUpdate(update_key=update_key, processed_at=now))
-        except IntegrityError:
-            return False
-        return True
+        """Record an update; False when it was processed before (one statement, no savepoint)."""
+        statement = _insert_for(self.session)(ProcessedUpdate).values(
+            update_key=update_key, processed_at=now
+        )
+        result = await self.session.execute(statement.on_conflict_do_nothing())
+        return bool(getattr(result, "rowcount", 0))
 
 
 class SurveyRunRepository:
@@ -100,7 +109,6 @@ class SurveyRunRepository:
         query = (
             select(SurveyRun)
             .where(SurveyRun.id == run_id, SurveyRun.resident_id == resident_id)
-            .options(selectinload(SurveyRun.answers))
             .with_for_update()
         )
         return (await self.session.execute(query)).scalar_one_or_none()
@@ -110,7 +118,6 @@ class SurveyRunRepository:
         query = (
             select(SurveyRun)
             .where(SurveyRun.resident_id == resident_id, SurveyRun.status == "active")
-            .options(selectinload(SurveyRun.answers))
             .order_by(SurveyRun.updated_at.desc())
             .limit(1)
             .with_for_update()
@@ -126,7 +133,6 @@ class SurveyRunRepository:
                 SurveyRun.survey_id == survey_id,
                 SurveyRun.survey_version == version,
             )
-            .options(selectinload(SurveyRun.answers))
             .with_for_update()
         )
         return (await self.session.execute(query)).scalar_one_or_none()
@@ -134,6 +140,25 @@ class SurveyRunRepository:
     def add(self, run: SurveyRun) -> None:
         """Stage a new run."""
         self.session.add(run)
+
+    async def put_answer(
+        self, run_id: int, question_id: str, value: object, redacted: str | None, now: datetime
+    ) -> None:
+        """Insert or replace one answer of a run."""
+        values = {"value": {"value": value}, "redacted_text": redacted, "answered_at": now}
+        statement = _insert_for(self.session)(SurveyAnswer).values(
+            run_id=run_id, question_id=question_id, **values
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["run_id", "question_id"], set_=values)
+        )
+
+    async def drop_answers(self, run_id: int, question_ids: Collection[str] | None = None) -> None:
+        """Remove some answers of a run (all when question_ids is None)."""
+        statement = delete(SurveyAnswer).where(SurveyAnswer.run_id == run_id)
+        if question_ids is not None:
+            statement = statement.where(SurveyAnswer.question_id.in_(question_ids))
+        await self.session.execute(statement)
 
     def add_story(self, story: Story) -> None:
         """Stage a new story."""

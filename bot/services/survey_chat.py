@@ -52,7 +52,7 @@ from bot.surveys import (
     start,
 )
 from storage.files import FileStore
-from storage.models import Resident, Story, SurveyAnswer, SurveyRun
+from storage.models import Resident, Story, SurveyRun
 from storage.repositories import SurveyRunRepository
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,6 @@ class SurveyChat:
             updated_at=now,
             reminders_sent=0,
         )
-        run.answers = []
         runs.add(run)
         await runs.session.flush()
         await runs.pause_others(resident.id, run.id)
@@ -283,9 +282,9 @@ class SurveyChat:
         if step.stale and not typed:
             return _stale()
         if state != before:
-            self._save(run, survey, state, turn.deny)
+            await self._save(turn, run, survey, before, state)
         if isinstance(step, Done):
-            return self._finish(turn, run, survey, step, view)
+            return await self._finish(turn, run, survey, step, view)
         if toggle and isinstance(step, Ask):
             notice = error_text(step.error) if step.error is not None else None
             return Outcome(edit=view.ask(step), notice=notice)
@@ -302,32 +301,22 @@ class SurveyChat:
         return Outcome([Reply(text)], notice=_("Paused"))
 
     # ------------------------------------------------------------------ keeping answers
-    def _save(self, run: SurveyRun, survey: Survey, state: RunState, deny: Sequence[str]) -> None:
+    async def _save(
+        self, turn: Turn, run: SurveyRun, survey: Survey, before: RunState, state: RunState
+    ) -> None:
         """Store the state and every changed answer in the caller's transaction."""
         now = self.clock()
         run.state = state.to_json()
         run.updated_at = now
-        stored = {answer.question_id: answer for answer in run.answers}
         for question_id, value in state.answers.items():
-            encoded = {"value": list(value) if isinstance(value, tuple) else value}
-            row = stored.get(question_id)
-            if row is not None and row.value == encoded:
+            if question_id in before.answers and before.answers[question_id] == value:
                 continue
-            redacted = self._redacted(survey, question_id, value, deny)
-            if row is None:
-                run.answers.append(
-                    SurveyAnswer(
-                        question_id=question_id,
-                        value=encoded,
-                        redacted_text=redacted,
-                        answered_at=now,
-                    )
-                )
-            else:
-                row.value, row.redacted_text, row.answered_at = encoded, redacted, now
-        for question_id, row in stored.items():
-            if question_id not in state.answers:
-                run.answers.remove(row)
+            redacted = self._redacted(survey, question_id, value, turn.deny)
+            stored = list(value) if isinstance(value, tuple) else value
+            await turn.runs.put_answer(run.id, question_id, stored, redacted, now)
+        gone = [question_id for question_id in before.answers if question_id not in state.answers]
+        if gone:
+            await turn.runs.drop_answers(run.id, gone)
 
     def _redacted(
         self, survey: Survey, question_id: str, value: Answer, deny: Sequence[str]
@@ -348,7 +337,7 @@ class SurveyChat:
         pieces.append(self.redactor.redact(text[last:], deny).text)
         return "".join(pieces)
 
-    def _finish(
+    async def _finish(
         self,
         turn: Turn,
         run: SurveyRun,
@@ -361,23 +350,20 @@ class SurveyChat:
         run.submitted_at = now
         if survey.id != self.library.story.id:
             return Outcome([view.done(done)])
-        turn.runs.add_story(self._story(turn.resident, run, survey, done))
+        turn.runs.add_story(self._story(turn, run, survey, done))
         run.state = {}
-        run.answers.clear()  # the story now holds them; keep one copy only
+        await turn.runs.drop_answers(run.id)  # the story now holds them; keep one copy only
         text = _(
             "Thank you for sharing your story. A member of our team will read it and remove "
             "anything that could identify you before anyone else sees it."
         )
         return Outcome([Reply(text)])
 
-    def _story(self, resident: Resident, run: SurveyRun, survey: Survey, done: Done) -> Story:
+    def _story(self, turn: Turn, run: SurveyRun, survey: Survey, done: Done) -> Story:
         """A finished story run as a story awaiting moderation."""
+        resident = turn.resident
         story_ids = [q.id for q in survey.questions if q.type == "story"]
         raw = "\n\n".join(str(done.answers[q]) for q in story_ids if done.answers.get(q))
-        stored = {a.question_id: a for a in run.answers}
-        redacted = "\n\n".join(
-            stored[q].redacted_text or "" for q in story_ids if q in stored and done.answers.get(q)
-        )
         signifiers = {
             qid: list(value) if isinstance(value, tuple) else value
             for qid, value in done.answers.items()
@@ -388,7 +374,7 @@ class SurveyChat:
             run_id=run.id,
             language=resident.language,
             raw_text=raw,
-            redacted_text=redacted,
+            redacted_text=self.redact(raw, turn.deny),
             signifiers=signifiers,
             voice_files={"keys": voice_keys(raw)},
             quote_consent=done.answers.get(QUOTE_CONSENT) == "yes",

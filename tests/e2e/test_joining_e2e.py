@@ -61,8 +61,8 @@ async def test_a_resident_joins_in_urdu_then_forgets_everything(bot: BotProcess)
         languages = await bilal.next(timeout=10)
         assert "Which language" not in languages.content  # asked in Urdu, from Telegram's language
         notice = await press_nth(bilal, languages, 3)  # اردو
-        assert "/mydata" in notice.content  # type: ignore[attr-defined]
-        assert "/forgetme" in notice.content  # type: ignore[attr-defined]
+        assert "/mydata" in notice.content
+        assert "/forgetme" in notice.content
         special = await press_nth(bilal, notice, 0)  # yes, join
         consultations = await press_nth(bilal, special, 1)  # no special-category questions
         await press_nth(bilal, consultations, 0)  # yes, send consultations
@@ -71,12 +71,12 @@ async def test_a_resident_joins_in_urdu_then_forgets_everything(bot: BotProcess)
         sex = await press_nth(bilal, age[-1], 2)
         carer = await press_nth(bilal, sex, 3)  # prefer not to say
         welcome = await press_nth(bilal, carer, 1)
-        assert "/profile" in welcome.content  # type: ignore[attr-defined]
+        assert "/profile" in welcome.content
 
         await bilal.command("forgetme")
         confirm = await bilal.next(timeout=10, kinds=("message",))
         goodbye = await press_nth(bilal, confirm, 0)
-        assert "/start" in goodbye.content  # type: ignore[attr-defined]
+        assert "/start" in goodbye.content
 
     rows = database_rows(bot.data_dir)
     assert rows["residents"] == []

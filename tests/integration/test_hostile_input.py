@@ -5,18 +5,26 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.services import steps
 from bot.services.area import AreaProfile
-from bot.services.chat import Inbound
-from bot.services.panel_chat import PanelChat
+from bot.services.chat import Inbound, Voice
+from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.profile import FEATURES, features_for
+from bot.services.survey_chat import SurveyChat
+from bot.services.survey_library import SurveyLibrary
+from bot.services.survey_view import VERBS
+from bot.surveys import DEFINITIONS, RunState, load_survey
 from storage.database import Database
-from storage.repositories import ResidentRepository
+from storage.files import FileStore
+from storage.repositories import ResidentRepository, SurveyRunRepository
+from tests.support.driver import ResidentDriver, join
 
-DEMO_AREA = Path(__file__).resolve().parents[2] / "areas" / "demo"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_AREA = ROOT / "areas" / "demo"
 KNOWN_STEPS = {
     steps.LANGUAGE,
     *steps.CONSENT_STEPS,
@@ -105,3 +113,68 @@ async def test_any_sequence_of_events_is_answered_and_state_stays_sound(
     database: Database, events: list[tuple[str, str]], chat_id: int
 ) -> None:
     await check_sequence(database, chat_id, events)
+
+
+SURVEY_EVENTS = st.one_of(
+    st.tuples(st.just("text"), HOSTILE_TEXT),
+    st.tuples(
+        st.just("button"),
+        st.one_of(
+            st.builds(
+                "s:{}:{}:{}:{}".format,
+                st.integers(-2, 5),
+                st.integers(-2, 15),
+                st.sampled_from([*sorted(VERBS), "x"]),
+                st.integers(0, 12),
+            ),
+            st.builds(
+                "s:{}:{}:{}".format,
+                st.integers(0, 5),
+                st.integers(-1, 15),
+                st.sampled_from(sorted(VERBS)),
+            ),
+            st.sampled_from(["n:branching", "n:story", "n:nope", "s:", "s:1:1:p:99999999999999"]),
+            st.text(max_size=64),
+        ),
+    ),
+    st.tuples(
+        st.just("command"),
+        st.sampled_from(["surveys", "story", "back", "skip", "pause", "profile", "help"]),
+    ),
+    st.tuples(st.just("voice"), st.sampled_from([Voice(b"OggS"), Voice(b"")])),
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=st.lists(SURVEY_EVENTS, max_size=30))
+async def test_hostile_events_mid_survey_are_answered_and_answers_match_the_state(
+    database: Database, tmp_path_factory: pytest.TempPathFactory, events: list[tuple[str, object]]
+) -> None:
+    pets = load_survey(ROOT / "tests" / "fixtures" / "surveys" / "branching.yaml")
+    story = load_survey(DEFINITIONS / "story.yaml")
+    voice = FileStore(tmp_path_factory.mktemp("voice"))
+    surveys = SurveyChat(
+        SurveyLibrary({pets.id: pets, story.id: story}), voice_store=voice, clock=utc_now
+    )
+    chat = PanelChat(database, area=AreaProfile.load(DEMO_AREA), surveys=surveys)
+    driver = ResidentDriver(chat, next(_keys) + 10**9)
+    await join(driver)
+    await driver.press("n:branching")
+    for kind, value in events:
+        outcome = await chat.handle(
+            Inbound(driver.chat_id, f"h:{next(_keys)}", **{kind: value})  # type: ignore[arg-type]
+        )
+        assert outcome.replies or outcome.notice is not None or outcome.edit is not None
+    async with database.transaction() as session:
+        resident = await ResidentRepository(session).by_chat("telegram", driver.chat_id)
+        assert resident is not None
+        runs = await SurveyRunRepository(session).for_resident(resident.id)
+    for run in runs:
+        stored = {a.question_id: a.value["value"] for a in run.answers}
+        if run.survey_id == story.id and run.status == "submitted":
+            assert stored == {}  # the story holds the one copy
+            continue
+        state = RunState.from_json(run.state).to_json()
+        assert stored == state["answers"]
