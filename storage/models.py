@@ -83,11 +83,18 @@ class Resident(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    # Loaded only when needed (ResidentRepository.load_details): survey answers never need them.
     profile: Mapped[list[ProfileAnswer]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="resident",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise_on_sql",
     )
     consents: Mapped[list[ConsentRecord]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="resident",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise_on_sql",
     )
 
 

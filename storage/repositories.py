@@ -6,11 +6,12 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import JSON, bindparam, delete, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     ConsentRecord,
@@ -24,10 +25,58 @@ from storage.models import (
 )
 
 
-def _insert_for(session: AsyncSession) -> Callable[..., Any]:
-    """The dialect's INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
-    bind = session.get_bind()
-    return postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
+def _per_dialect(build: Callable[[Callable[..., Any]], Any]) -> dict[str, Any]:
+    """A statement built once per dialect with its INSERT (which has ON CONFLICT on both)."""
+    return {"postgresql": build(postgresql_insert), "sqlite": build(sqlite_insert)}
+
+
+def _record_update(insert: Callable[..., Any]) -> Any:
+    statement = insert(ProcessedUpdate).values(
+        update_key=bindparam("update_key"), processed_at=bindparam("now")
+    )
+    return statement.on_conflict_do_nothing()
+
+
+def _put_answer(insert: Callable[..., Any]) -> Any:
+    statement = insert(SurveyAnswer).values(
+        run_id=bindparam("run_id"),
+        question_id=bindparam("question_id"),
+        value=bindparam("value", type_=JSON),
+        redacted_text=bindparam("redacted"),
+        answered_at=bindparam("now"),
+    )
+    changed = ("value", "redacted_text", "answered_at")
+    return statement.on_conflict_do_update(
+        index_elements=["run_id", "question_id"],
+        set_={name: statement.excluded[name] for name in changed},
+    )
+
+
+# Built once: SQLAlchemy then reuses their compiled SQL without rebuilding cache keys.
+_BY_CHAT = (
+    select(Resident)
+    .where(Resident.channel == bindparam("channel"), Resident.chat_id == bindparam("chat_id"))
+    .with_for_update()
+)
+_ACTIVE_RUN = (
+    select(SurveyRun)
+    .where(SurveyRun.resident_id == bindparam("resident_id"), SurveyRun.status == "active")
+    .order_by(SurveyRun.updated_at.desc())
+    .limit(1)
+    .with_for_update()
+)
+_TOUCH_RESIDENT = (
+    update(Resident)
+    .where(Resident.id == bindparam("resident_id"))
+    .values(updated_at=bindparam("now"))
+)
+_SAVE_STATE = (
+    update(SurveyRun)
+    .where(SurveyRun.id == bindparam("run_id"))
+    .values(state=bindparam("state", type_=JSON), updated_at=bindparam("now"))
+)
+_RECORD_UPDATE = _per_dialect(_record_update)
+_PUT_ANSWER = _per_dialect(_put_answer)
 
 
 class ResidentRepository:
@@ -37,14 +86,25 @@ class ResidentRepository:
         self.session = session
 
     async def by_chat(self, channel: str, chat_id: int) -> Resident | None:
-        """The resident in a chat, with profile and consents loaded; locked for update."""
-        query = (
-            select(Resident)
-            .where(Resident.channel == channel, Resident.chat_id == chat_id)
-            .options(selectinload(Resident.profile), selectinload(Resident.consents))
-            .with_for_update()
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        """The resident in a chat, locked for update (profile and consents not yet loaded)."""
+        result = await self.session.execute(_BY_CHAT, {"channel": channel, "chat_id": chat_id})
+        return result.scalar_one_or_none()
+
+    async def load_details(self, resident: Resident) -> None:
+        """Load a resident's profile answers and consent records, if not loaded yet."""
+        unloaded = inspect(resident).unloaded
+        names = [name for name in ("profile", "consents") if name in unloaded]
+        if names:
+            await self.session.refresh(resident, attribute_names=names)
+
+    async def touch(self, resident: Resident, now: datetime) -> None:
+        """Mark a resident as active now (one statement, not a unit-of-work flush)."""
+        if resident.id is None:
+            resident.updated_at = now
+            return
+        connection = await self.session.connection()
+        await connection.execute(_TOUCH_RESIDENT, {"resident_id": resident.id, "now": now})
+        set_committed_value(resident, "updated_at", now)
 
     def add(self, resident: Resident) -> None:
         """Stage a new resident."""
@@ -81,10 +141,10 @@ class UpdateLog:
 
     async def first_time(self, update_key: str, now: datetime) -> bool:
         """Record an update; False when it was processed before (one statement, no savepoint)."""
-        statement = _insert_for(self.session)(ProcessedUpdate).values(
-            update_key=update_key, processed_at=now
-        )
-        result = await self.session.execute(statement.on_conflict_do_nothing())
+        # On the connection: given parameters, a session would run an ORM bulk insert instead.
+        connection = await self.session.connection()
+        statement = _RECORD_UPDATE[connection.dialect.name]
+        result = await connection.execute(statement, {"update_key": update_key, "now": now})
         return bool(getattr(result, "rowcount", 0))
 
 
@@ -115,14 +175,8 @@ class SurveyRunRepository:
 
     async def active(self, resident_id: int) -> SurveyRun | None:
         """The run the resident is answering now, if any."""
-        query = (
-            select(SurveyRun)
-            .where(SurveyRun.resident_id == resident_id, SurveyRun.status == "active")
-            .order_by(SurveyRun.updated_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        result = await self.session.execute(_ACTIVE_RUN, {"resident_id": resident_id})
+        return result.scalar_one_or_none()
 
     async def find(self, resident_id: int, survey_id: str, version: int) -> SurveyRun | None:
         """The resident's run of one survey version, if started."""
@@ -141,16 +195,27 @@ class SurveyRunRepository:
         """Stage a new run."""
         self.session.add(run)
 
+    async def save_state(self, run: SurveyRun, state: dict[str, Any], now: datetime) -> None:
+        """Write a run's engine state (one statement, not a unit-of-work flush)."""
+        connection = await self.session.connection()
+        await connection.execute(_SAVE_STATE, {"run_id": run.id, "state": state, "now": now})
+        set_committed_value(run, "state", state)
+        set_committed_value(run, "updated_at", now)
+
     async def put_answer(
         self, run_id: int, question_id: str, value: object, redacted: str | None, now: datetime
     ) -> None:
         """Insert or replace one answer of a run."""
-        values = {"value": {"value": value}, "redacted_text": redacted, "answered_at": now}
-        statement = _insert_for(self.session)(SurveyAnswer).values(
-            run_id=run_id, question_id=question_id, **values
-        )
-        await self.session.execute(
-            statement.on_conflict_do_update(index_elements=["run_id", "question_id"], set_=values)
+        connection = await self.session.connection()
+        await connection.execute(
+            _PUT_ANSWER[connection.dialect.name],
+            {
+                "run_id": run_id,
+                "question_id": question_id,
+                "value": {"value": value},
+                "redacted": redacted,
+                "now": now,
+            },
         )
 
     async def drop_answers(self, run_id: int, question_ids: Collection[str] | None = None) -> None:

@@ -82,8 +82,8 @@ class PanelChat:
                     log.info("duplicate update %s ignored", event.update_key)
                     return Outcome(await self._where_you_are(turn))
                 outcome = await self._dispatch(residents, resident, event, turn)
-                if resident is not None and resident in session:
-                    resident.updated_at = self.clock()
+                if resident is not None and resident in session and resident not in session.deleted:
+                    await residents.touch(resident, self.clock())
         return outcome
 
     # ------------------------------------------------------------------ routing
@@ -104,6 +104,7 @@ class PanelChat:
             routed = await self._survey_route(residents, turn, event)
             if routed is not None:
                 return routed
+        await residents.load_details(resident)
         if event.voice is not None:
             return self._with_prompt(resident, _("Sorry, I can only take voice notes for stories."))
         if event.command is not None:
@@ -120,6 +121,7 @@ class PanelChat:
         if surveys is None:
             return None
         if event.command == "surveys":
+            await residents.load_details(turn.resident)
             return await surveys.list_open(turn)
         if event.command == "story":
             return await surveys.start_story(turn)
@@ -128,7 +130,10 @@ class PanelChat:
             if press is not None:
                 return await surveys.press(turn, press)
             prefix, _sep, survey_id = event.button.partition(":")
-            return await surveys.start_survey(turn, survey_id) if prefix == START_PREFIX else None
+            if prefix != START_PREFIX:
+                return None
+            await residents.load_details(turn.resident)
+            return await surveys.start_survey(turn, survey_id)
         if turn.resident.step != steps.MEMBER:
             return None  # changing the profile or confirming erasure comes first
         run = await surveys.active(turn)
@@ -148,6 +153,7 @@ class PanelChat:
             return await surveys.text(turn, run, event.text or "")
         if event.command in ("forgetme", "stop"):
             return None
+        await residents.load_details(turn.resident)
         outcome = await self._command(residents, turn.resident, event)
         choice = surveys.carry_on_or_pause(run)
         if choice is not None:

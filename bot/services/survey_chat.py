@@ -306,8 +306,7 @@ class SurveyChat:
     ) -> None:
         """Store the state and every changed answer in the caller's transaction."""
         now = self.clock()
-        run.state = state.to_json()
-        run.updated_at = now
+        await turn.runs.save_state(run, state.to_json(), now)
         for question_id, value in state.answers.items():
             if question_id in before.answers and before.answers[question_id] == value:
                 continue

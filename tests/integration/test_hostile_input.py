@@ -94,7 +94,10 @@ async def check_sequence(database: Database, chat_id: int, events: list[tuple[st
         outcome = await chat.handle(event)
         assert outcome.replies or outcome.notice is not None
         async with database.transaction() as session:
-            resident = await ResidentRepository(session).by_chat("telegram", chat_id)
+            residents = ResidentRepository(session)
+            resident = await residents.by_chat("telegram", chat_id)
+            if resident is not None:
+                await residents.load_details(resident)
         if resident is None:
             return  # declined or erased: nothing is held, and that is a sound state
         assert resident.step in KNOWN_STEPS

@@ -26,7 +26,11 @@ async def resident(database: Database, chat_id: int) -> Resident | None:
     async with database.transaction() as session:
         from storage.repositories import ResidentRepository
 
-        return await ResidentRepository(session).by_chat("telegram", chat_id)
+        residents = ResidentRepository(session)
+        found = await residents.by_chat("telegram", chat_id)
+        if found is not None:
+            await residents.load_details(found)
+        return found
 
 
 async def test_a_resident_joins_with_every_answer_stored(
