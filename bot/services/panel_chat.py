@@ -39,6 +39,7 @@ def utc_now() -> datetime:
 
 
 SURVEY_COMMANDS = ("back", "skip", "pause")
+MEMBER_COMMANDS = ("profile", "surveys", "story", *SURVEY_COMMANDS)
 
 
 def _names(event: Inbound) -> tuple[str, ...]:
@@ -180,9 +181,9 @@ class PanelChat:
             return Outcome([steps.language_prompt()])
         if name == "help":
             return self._with_prompt(resident, self._help_text())
+        if name in MEMBER_COMMANDS and resident.status != "member":
+            return self._with_prompt(resident, _("Let's finish joining first."))
         if name == "profile":
-            if resident.status != "member":
-                return self._with_prompt(resident, _("Let's finish joining first."))
             return Outcome([self._profile_summary(resident)])
         if name == "stop":
             return self._stop(residents, resident)

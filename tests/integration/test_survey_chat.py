@@ -279,3 +279,12 @@ async def test_reminders_at_most_n_never_in_quiet_hours_nor_after_stop(
     driver.last = Outcome(replies=[second.reply])
     await driver.press_label("Carry on")
     assert "Which pet do you have?" in driver.texts()[-1]
+
+
+async def test_survey_commands_before_joining_ask_to_finish_joining_first(chat: PanelChat) -> None:
+    driver = ResidentDriver(chat, 9011)
+    await driver.command("start")
+    for command in ("surveys", "story", "pause"):
+        await driver.command(command)
+        assert driver.texts()[0] == "Let's finish joining first."
+        assert "Which language" in driver.texts()[-1]
