@@ -1,0 +1,149 @@
+"""Raking (iterative proportional fitting) of responses to population margins, with Kish's
+design effect and effective sample size, for weighted results next to raw ones."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Weights = npt.NDArray[np.float64]
+DEFAULT_BOUNDS = (0.2, 5.0)  # weights trimmed to this range of the mean, then re-raked
+TRIM_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class Raked:
+    """Weights (mean 1) and how good they are."""
+
+    weights: Weights
+    iterations: int
+    converged: bool
+    empty: tuple[tuple[str, str], ...]  # (feature, category) with a target but no respondent
+
+    @property
+    def design_effect(self) -> float:
+        """Kish's design effect: n Σw² / (Σw)² (1 when unweighted)."""
+        total = float(self.weights.sum())
+        return len(self.weights) * float(np.square(self.weights).sum()) / total**2
+
+    @property
+    def effective_n(self) -> float:
+        """Effective sample size: (Σw)² / Σw²."""
+        return float(self.weights.sum()) ** 2 / float(np.square(self.weights).sum())
+
+    def margin_of_error(self, share: float = 0.5) -> float:
+        """The 95% margin of error of a weighted proportion."""
+        return 1.96 * math.sqrt(share * (1 - share) / self.effective_n)
+
+
+@dataclass(frozen=True)
+class _Margin:
+    feature: str
+    rows: npt.NDArray[np.intp]  # respondents with a known value of the feature
+    codes: npt.NDArray[np.intp]  # their category index
+    shares: Weights  # target share of each category (over categories with respondents)
+
+
+def rake(
+    columns: Mapping[str, Sequence[str | None]],
+    targets: Mapping[str, Mapping[str, float]],
+    *,
+    tolerance: float = 1e-6,
+    max_iterations: int = 200,
+    bounds: tuple[float, float] | None = DEFAULT_BOUNDS,
+) -> Raked:
+    """Weights that make each feature's weighted shares match its targets.
+
+    A respondent whose value is missing or not among a feature's targets (e.g. "prefer not to
+    say") is left out of that margin only. Target categories nobody is in are dropped and the
+    rest rescaled; they are listed in `empty`.
+    """
+    size = len(next(iter(columns.values()))) if columns else 0
+    margins, empty = _margins(columns, targets, size)
+    weights = np.ones(size)
+    iterations, converged = _fit(weights, margins, tolerance, max_iterations)
+    if bounds is not None:
+        for _ in range(TRIM_ROUNDS):
+            if _within(weights, bounds):
+                break
+            _clip(weights, bounds)
+            more, converged = _fit(weights, margins, tolerance, max_iterations)
+            iterations += more
+        if not _within(weights, bounds):
+            _clip(weights, bounds)  # bounds win over margins: say the margins are not met
+            converged = False
+    if size:
+        weights /= weights.mean()
+    return Raked(weights, iterations, converged, tuple(empty))
+
+
+def _within(weights: Weights, bounds: tuple[float, float]) -> bool:
+    """Whether every weight lies within the bounds (relative to the mean)."""
+    mean = float(weights.mean())
+    slack = 1e-9
+    low, high = bounds[0] * mean * (1 - slack), bounds[1] * mean * (1 + slack)
+    return float(weights.min()) >= low and float(weights.max()) <= high
+
+
+def _clip(weights: Weights, bounds: tuple[float, float]) -> None:
+    """Trim weights in place to the bounds relative to the mean (which trimming moves)."""
+    for _ in range(100):
+        mean = float(weights.mean())
+        np.clip(weights, bounds[0] * mean, bounds[1] * mean, out=weights)
+        if _within(weights, bounds):
+            return
+
+
+def _margins(
+    columns: Mapping[str, Sequence[str | None]],
+    targets: Mapping[str, Mapping[str, float]],
+    size: int,
+) -> tuple[list[_Margin], list[tuple[str, str]]]:
+    """Each targeted feature as row indices, category codes and target shares."""
+    margins: list[_Margin] = []
+    empty: list[tuple[str, str]] = []
+    for feature, wanted in targets.items():
+        values = columns[feature]
+        if len(values) != size:
+            raise ValueError(f"column {feature!r} has {len(values)} rows, not {size}")
+        categories = [c for c, share in wanted.items() if share > 0]
+        index: dict[str | None, int] = {category: i for i, category in enumerate(categories)}
+        codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.intp, count=size)
+        rows = np.flatnonzero(codes >= 0)
+        present = np.bincount(codes[rows], minlength=len(categories)) > 0
+        empty.extend((feature, c) for c, here in zip(categories, present, strict=True) if not here)
+        if not present.any():
+            continue
+        remap = np.cumsum(present) - 1
+        shares = np.array([wanted[c] for c in categories], dtype=np.float64)[present]
+        margins.append(_Margin(feature, rows, remap[codes[rows]], shares / shares.sum()))
+    return margins, empty
+
+
+def _fit(
+    weights: Weights, margins: Sequence[_Margin], tolerance: float, max_iterations: int
+) -> tuple[int, bool]:
+    """Rake in place until every margin is within tolerance; (iterations, converged)."""
+    for iteration in range(1, max_iterations + 1):
+        for margin in margins:
+            part = weights[margin.rows]
+            totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
+            factors = margin.shares * part.sum() / totals
+            weights[margin.rows] = part * factors[margin.codes]
+        if _worst_gap(weights, margins) <= tolerance:
+            return iteration, True
+    return max_iterations, False
+
+
+def _worst_gap(weights: Weights, margins: Sequence[_Margin]) -> float:
+    """The largest difference between a weighted share and its target."""
+    worst = 0.0
+    for margin in margins:
+        part = weights[margin.rows]
+        totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
+        worst = max(worst, float(np.abs(totals / part.sum() - margin.shares).max()))
+    return worst
