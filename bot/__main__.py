@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import secrets
 import sys
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -17,14 +19,15 @@ from bot.config import Settings, SettingsError
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
-from bot.services.area import AreaProfile, AreaProfileError
+from bot.services.area import AreaProfile, AreaProfileError, check_area
+from bot.services.area_install import install_area, installed_area
 from bot.services.commands import command_menus
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
-from bot.surveys import SurveyError, check_survey, load_survey
+from bot.surveys import Problem, SurveyError, check_survey, load_survey
 from bot.web.app import create_app
 from storage.database import Database, upgrade
 from storage.files import FileStore
@@ -42,12 +45,22 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def load_area(settings: Settings) -> AreaProfile | None:
-    """The area profile, if one is configured."""
-    return AreaProfile.load(settings.area_dir) if settings.area_dir else None
+def installed_area_of(settings: Settings) -> AreaProfile | None:
+    """The area pack installed with `panelbot area load`, if any (the database is migrated)."""
+
+    async def read() -> AreaProfile | None:
+        database = Database(settings.effective_database_url)
+        try:
+            return await installed_area(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(read())
 
 
-def build_web_app(settings: Settings, webhook_url: str | None) -> web.Application:
+def build_web_app(
+    settings: Settings, webhook_url: str | None, area: AreaProfile | None
+) -> web.Application:
     """Wire settings, database, services, the Telegram application and the web app."""
     token = settings.require_token()
     database = Database(settings.effective_database_url)
@@ -55,7 +68,7 @@ def build_web_app(settings: Settings, webhook_url: str | None) -> web.Applicatio
     surveys = SurveyChat(library, voice_store=FileStore(settings.data_dir / "voice"), clock=utc_now)
     chat = PanelChat(
         database,
-        area=load_area(settings),
+        area=area,
         store_full_postcode=settings.store_full_postcode,
         surveys=surveys,
     )
@@ -96,8 +109,10 @@ def build_web_app(settings: Settings, webhook_url: str | None) -> web.Applicatio
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, then serve the bot and the web app until stopped."""
-    app = build_web_app(settings, args.webhook)
+    settings.require_token()
+    area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
     upgrade(settings.effective_database_url)
+    app = build_web_app(settings, args.webhook, area or installed_area_of(settings))
     print(
         f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
     )
@@ -117,11 +132,9 @@ def cmd_survey_check(_settings: Settings, args: argparse.Namespace) -> int:
     failed = False
     for path in args.files:
         problems = check_survey(path)
-        for problem in problems:
-            print(problem)
         if problems:
             failed = True
-            print(f"{path}: {len(problems)} problem(s)")
+            print_problems(problems, path)
         else:
             survey = load_survey(path)
             print(
@@ -129,6 +142,54 @@ def cmd_survey_check(_settings: Settings, args: argparse.Namespace) -> int:
                 f"{len(survey.questions)} questions, languages {', '.join(survey.languages)})"
             )
     return 1 if failed else 0
+
+
+def print_problems(problems: Sequence[Problem], path: str) -> None:
+    """Print each problem, then how many."""
+    for problem in problems:
+        print(problem)
+    print(f"{path}: {len(problems)} problem(s)")
+
+
+def area_summary(profile: AreaProfile) -> str:
+    """One line about a pack."""
+    census = ", ".join(profile.features()) or "none"
+    return (
+        f"{profile.name}: {len(profile.localities)} localities, "
+        f"{len(profile.district_locality)} districts, {len(profile.unit_locality)} unit postcodes, "
+        f"census features: {census}"
+    )
+
+
+def cmd_area_check(_settings: Settings, args: argparse.Namespace) -> int:
+    """Check an area pack: print every problem with its place."""
+    problems = check_area(args.folder)
+    if problems:
+        print_problems(problems, str(args.folder))
+        return 1
+    print(f"{args.folder}: ok ({area_summary(AreaProfile.load(args.folder))})")
+    return 0
+
+
+def cmd_area_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Check an area pack and install it in the database."""
+    problems = check_area(args.folder)
+    if problems:
+        print_problems(problems, str(args.folder))
+        return 1
+    profile = AreaProfile.load(args.folder)
+    upgrade(settings.effective_database_url)
+
+    async def install() -> None:
+        database = Database(settings.effective_database_url)
+        try:
+            await install_area(database, profile)
+        finally:
+            await database.dispose()
+
+    asyncio.run(install())
+    print(f"Installed {area_summary(profile)}")
+    return 0
 
 
 def cmd_redact(_settings: Settings, _args: argparse.Namespace) -> int:
@@ -159,6 +220,15 @@ def parser() -> argparse.ArgumentParser:
     check = survey_sub.add_parser("check", help="check survey files and print every problem")
     check.add_argument("files", nargs="+", metavar="FILE", help="survey YAML files")
     check.set_defaults(handler=cmd_survey_check)
+    area = sub.add_parser("area", help="area profile packs")
+    area_sub = area.add_subparsers(dest="area_command", required=True)
+    for name, handler, text in (
+        ("check", cmd_area_check, "check a pack and print every problem"),
+        ("load", cmd_area_load, "check a pack and install it in the database"),
+    ):
+        command = area_sub.add_parser(name, help=text)
+        command.add_argument("folder", type=Path, metavar="DIR", help="the pack's folder")
+        command.set_defaults(handler=handler)
     sub.add_parser(
         "redact", help="de-identify text or JSON lines (field `text`) from stdin to stdout"
     ).set_defaults(handler=cmd_redact)

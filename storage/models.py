@@ -219,3 +219,14 @@ class Story(Base):
     moderation: Mapped[str] = mapped_column(String(16), default="new")
     created_at: Mapped[datetime]
     moderated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AreaPack(Base):
+    """An area profile installed with `panelbot area load` (the newest one is in use)."""
+
+    __tablename__ = "area_packs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]] = mapped_column()
+    installed_at: Mapped[datetime]

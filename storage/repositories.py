@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
+    AreaPack,
     ConsentRecord,
     ProcessedUpdate,
     ProfileAnswer,
@@ -264,3 +265,19 @@ class SurveyRunRepository:
             .with_for_update(of=SurveyRun, skip_locked=True)
         )
         return [(run, resident) for run, resident in (await self.session.execute(query)).all()]
+
+
+class AreaPackRepository:
+    """Installed area packs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def install(self, name: str, content: dict[str, Any], now: datetime) -> None:
+        """Install a pack (it becomes the one in use)."""
+        self.session.add(AreaPack(name=name, content=content, installed_at=now))
+
+    async def current(self) -> AreaPack | None:
+        """The newest installed pack, if any."""
+        query = select(AreaPack).order_by(AreaPack.id.desc()).limit(1)
+        return (await self.session.execute(query)).scalar_one_or_none()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,18 @@ def test_redact_reads_text_and_json_lines_and_writes_the_same_format(tmp_path: P
     plain, record = result.stdout.splitlines()
     assert plain == "Ring me on <PHONE> please"
     assert json.loads(record) == {"id": 7, "text": "I am <NAME>, NHS number <NHS_NUMBER>"}
+
+
+def test_area_check_and_load_install_the_pack_in_the_database(tmp_path: Path) -> None:
+    demo = str(ROOT / "areas" / "demo")
+    checked = run_cli("area", "check", demo, cwd=tmp_path)
+    assert checked.returncode == 0
+    assert "ok (Riverside and Dales (demo): 5 localities, 16 districts" in checked.stdout
+    assert run_cli("area", "check", str(tmp_path), cwd=tmp_path).returncode == 1
+    loaded = run_cli("area", "load", demo, cwd=tmp_path, extra_env={"PANELBOT_DATA_DIR": "d"})
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.startswith("Installed Riverside and Dales (demo)")
+    with sqlite3.connect(tmp_path / "d" / "panelbot.db") as connection:
+        [(name, content)] = connection.execute("SELECT name, content FROM area_packs").fetchall()
+    assert name == "Riverside and Dales (demo)"
+    assert json.loads(content)["district_locality"]["LS8"] == "east_valley"
