@@ -22,7 +22,9 @@ from bot.handlers.webhook import WebhookReceiver
 from bot.services.area import AreaProfile, AreaProfileError, check_area
 from bot.services.area_install import install_area, installed_area
 from bot.services.commands import command_menus
+from bot.services.composition import Counts, compose, panel_counts
 from bot.services.panel_chat import PanelChat, utc_now
+from bot.services.panel_status import status_table
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
 from bot.services.survey_chat import SurveyChat
@@ -31,6 +33,7 @@ from bot.surveys import Problem, SurveyError, check_survey, load_survey
 from bot.web.app import create_app
 from storage.database import Database, upgrade
 from storage.files import FileStore
+from storage.repositories import PanelRepository
 
 log = logging.getLogger("panelbot")
 
@@ -41,7 +44,7 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level, logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -192,6 +195,32 @@ def cmd_area_load(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the panel's composition against the area's census."""
+    area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
+    upgrade(settings.effective_database_url)
+    area = area or installed_area_of(settings)
+    if area is None or not area.features():
+        raise SettingsError(
+            "no area pack with census counts: set PANELBOT_AREA_DIR or run `panelbot area load DIR`"
+        )
+    if args.locality and args.locality not in area.localities:
+        raise SettingsError(f"no locality {args.locality!r} (use {', '.join(area.localities)})")
+
+    async def read() -> tuple[dict[str | None, Counts], dict[str | None, int]]:
+        database = Database(settings.effective_database_url)
+        try:
+            async with database.transaction() as session:
+                panel = PanelRepository(session)
+                return panel_counts(await panel.profile_counts()), await panel.locality_counts()
+        finally:
+            await database.dispose()
+
+    counts, members = asyncio.run(read())
+    print(status_table(area, compose(area, counts, members, args.locality), args.locality))
+    return 0
+
+
 def cmd_redact(_settings: Settings, _args: argparse.Namespace) -> int:
     """De-identify text lines or JSON lines (with a `text` field) from stdin to stdout."""
     count = redact_stream(sys.stdin, sys.stdout)
@@ -229,6 +258,11 @@ def parser() -> argparse.ArgumentParser:
         command = area_sub.add_parser(name, help=text)
         command.add_argument("folder", type=Path, metavar="DIR", help="the pack's folder")
         command.set_defaults(handler=handler)
+    panel = sub.add_parser("panel", help="the panel")
+    panel_sub = panel.add_subparsers(dest="panel_command", required=True)
+    status = panel_sub.add_parser("status", help="composition against the census, as a table")
+    status.add_argument("--locality", help="one locality's composition")
+    status.set_defaults(handler=cmd_panel_status)
     sub.add_parser(
         "redact", help="de-identify text or JSON lines (field `text`) from stdin to stdout"
     ).set_defaults(handler=cmd_redact)

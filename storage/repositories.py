@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, delete, inspect, select, update
+from sqlalchemy import JSON, bindparam, delete, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -281,3 +281,30 @@ class AreaPackRepository:
         """The newest installed pack, if any."""
         query = select(AreaPack).order_by(AreaPack.id.desc()).limit(1)
         return (await self.session.execute(query)).scalar_one_or_none()
+
+
+class PanelRepository:
+    """Counts over the panel's members (never individual rows)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def profile_counts(self) -> list[tuple[str | None, str, str, int]]:
+        """(locality, feature, value, members) for every answer members gave."""
+        query = (
+            select(Resident.locality, ProfileAnswer.feature, ProfileAnswer.value, func.count())
+            .join(Resident, Resident.id == ProfileAnswer.resident_id)
+            .where(Resident.status == "member")
+            .group_by(Resident.locality, ProfileAnswer.feature, ProfileAnswer.value)
+        )
+        rows = await self.session.execute(query)
+        return [(locality, feature, value, int(count)) for locality, feature, value, count in rows]
+
+    async def locality_counts(self) -> dict[str | None, int]:
+        """Members per locality."""
+        query = (
+            select(Resident.locality, func.count())
+            .where(Resident.status == "member")
+            .group_by(Resident.locality)
+        )
+        return {locality: int(count) for locality, count in await self.session.execute(query)}

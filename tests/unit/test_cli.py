@@ -93,3 +93,14 @@ def test_area_check_and_load_install_the_pack_in_the_database(tmp_path: Path) ->
         [(name, content)] = connection.execute("SELECT name, content FROM area_packs").fetchall()
     assert name == "Riverside and Dales (demo)"
     assert json.loads(content)["district_locality"]["LS8"] == "east_valley"
+
+
+def test_panel_status_prints_the_composition_table(tmp_path: Path) -> None:
+    env = {"PANELBOT_DATA_DIR": "d", "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo")}
+    result = run_cli("panel", "status", "--locality", "west_moors", cwd=tmp_path, extra_env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("West Moors: 0 members (target 620)")
+    assert "ethnic_group" in result.stdout and "Cohen w" in result.stdout
+    no_area = run_cli("panel", "status", cwd=tmp_path, extra_env={"PANELBOT_DATA_DIR": "d"})
+    assert no_area.returncode == 2
+    assert "panelbot area load DIR" in no_area.stderr
