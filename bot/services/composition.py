@@ -6,12 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.services.area import AreaProfile
-from bot.services.profile import ETHNICITY
+from bot.services.profile import ETHNICITY, ethnic_group_of
 from bot.services.representativeness import FeatureFit, feature_fit
 
 LOCALITY = "locality"
 ETHNIC_GROUP = "ethnic_group"
-_GROUP_OF = {category.id: category.group for category in ETHNICITY.categories if category.group}
 
 Counts = dict[str, dict[str, int]]  # feature -> category -> members
 
@@ -38,8 +37,9 @@ def panel_counts(rows: Iterable[tuple[str | None, str, str, int]]) -> dict[str |
     for locality, feature, value, members in rows:
         by_feature = counts.setdefault(locality, {})
         _add(by_feature, feature, value, members)
-        if feature == ETHNICITY.id and value in _GROUP_OF:
-            _add(by_feature, ETHNIC_GROUP, _GROUP_OF[value], members)
+        group = ethnic_group_of(value) if feature == ETHNICITY.id else None
+        if group is not None:
+            _add(by_feature, ETHNIC_GROUP, group, members)
     return counts
 
 

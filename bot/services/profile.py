@@ -154,3 +154,9 @@ def features_for(special_category_consent: bool) -> tuple[Feature, ...]:
 def ethnicities_in_group(group_id: str) -> tuple[Category, ...]:
     """The detailed ethnic categories in one high-level group."""
     return tuple(c for c in ETHNICITY.categories if c.group == group_id)
+
+
+def ethnic_group_of(ethnicity: str) -> str | None:
+    """The broad ethnic group (as the census counts it) of a detailed ethnicity answer."""
+    category = ETHNICITY.category(ethnicity)
+    return category.group if category is not None else None
