@@ -78,6 +78,7 @@ class Resident(Base):
     postcode_district: Mapped[str | None] = mapped_column(String(8), default=None)
     postcode_full: Mapped[str | None] = mapped_column(String(8), default=None)
     locality: Mapped[str | None] = mapped_column(String(32), default=None)
+    imd_quintile: Mapped[int | None] = mapped_column(Integer, default=None)
     consultations_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, delete, func, inspect, select, update
+from sqlalchemy import JSON, bindparam, delete, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,8 @@ def _put_answer(insert: Callable[..., Any]) -> Any:
         set_={name: statement.excluded[name] for name in changed},
     )
 
+
+QUOTA_LOCK = 72_001  # advisory lock key held while a join is checked against the quotas
 
 # Built once: SQLAlchemy then reuses their compiled SQL without rebuilding cache keys.
 _BY_CHAT = (
@@ -299,6 +301,35 @@ class PanelRepository:
         )
         rows = await self.session.execute(query)
         return [(locality, feature, value, int(count)) for locality, feature, value, count in rows]
+
+    async def lock_quotas(self) -> None:
+        """Serialise quota decisions across processes (PostgreSQL; SQLite has one writer)."""
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUOTA_LOCK}
+            )
+
+    async def members_with(self, feature: str, values: Collection[str]) -> int:
+        """How many members gave one of these answers."""
+        query = (
+            select(func.count())
+            .select_from(ProfileAnswer)
+            .join(Resident, Resident.id == ProfileAnswer.resident_id)
+            .where(
+                Resident.status == "member",
+                ProfileAnswer.feature == feature,
+                ProfileAnswer.value.in_(values),
+            )
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def members_in(self, locality: str) -> int:
+        """How many members live in a locality."""
+        query = select(func.count()).where(
+            Resident.status == "member", Resident.locality == locality
+        )
+        return int((await self.session.execute(query)).scalar_one())
 
     async def locality_counts(self) -> dict[str | None, int]:
         """Members per locality."""

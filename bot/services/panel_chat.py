@@ -21,11 +21,18 @@ from bot.services.profile import (
     PREFER_NOT_TO_SAY,
     features_for,
 )
+from bot.services.quotas import Quotas
+from bot.services.recruitment import Recruitment
 from bot.services.survey_chat import SurveyChat, Turn, voice_keys_of
 from bot.services.survey_view import START_PREFIX, parse_press
 from storage.database import Database
 from storage.models import ConsentRecord, Resident
-from storage.repositories import ResidentRepository, SurveyRunRepository, UpdateLog
+from storage.repositories import (
+    PanelRepository,
+    ResidentRepository,
+    SurveyRunRepository,
+    UpdateLog,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -38,6 +45,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+MEMBER, RESERVE = "member", "reserve"
+ON_PANEL = (MEMBER, RESERVE)  # the reserve list can tell stories and see their data
 SURVEY_COMMANDS = ("back", "skip", "pause")
 MEMBER_COMMANDS = ("profile", "surveys", "story", *SURVEY_COMMANDS)
 
@@ -58,10 +67,13 @@ class PanelChat:
         area: AreaProfile | None = None,
         store_full_postcode: bool = False,
         surveys: SurveyChat | None = None,
+        panel_size: int | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.db = db
         self.surveys = surveys
+        quotas = Quotas.from_area(area, panel_size) if area is not None else None
+        self.recruitment = Recruitment(quotas) if quotas is not None else None
         self.channel = channel
         self.area = area
         self.store_full_postcode = store_full_postcode
@@ -101,7 +113,7 @@ class PanelChat:
             if event.command == "help":
                 return self._say(self._help_text())
             return self._begin(residents, event)
-        if resident.status == "member":
+        if resident.status in ON_PANEL:
             routed = await self._survey_route(residents, turn, event)
             if routed is not None:
                 return routed
@@ -112,12 +124,15 @@ class PanelChat:
             return await self._command(residents, resident, event)
         if event.button is not None:
             return await self._button(residents, resident, event.button)
-        return self._text(resident, event.text or "")
+        return await self._text(residents, resident, event.text or "")
 
     async def _survey_route(
         self, residents: ResidentRepository, turn: Turn, event: Inbound
     ) -> Outcome | None:
         """Survey commands, buttons and answers of a member (None: not about surveys)."""
+        starting = (event.button or "").startswith(f"{START_PREFIX}:")
+        if turn.resident.status == RESERVE and (event.command == "surveys" or starting):
+            return self._say(self._on_reserve_text())
         surveys = self.surveys
         if surveys is None:
             return None
@@ -181,7 +196,7 @@ class PanelChat:
             return Outcome([steps.language_prompt()])
         if name == "help":
             return self._with_prompt(resident, self._help_text())
-        if name in MEMBER_COMMANDS and resident.status != "member":
+        if name in MEMBER_COMMANDS and resident.status not in ON_PANEL:
             return self._with_prompt(resident, _("Let's finish joining first."))
         if name == "profile":
             return Outcome([self._profile_summary(resident)])
@@ -209,9 +224,9 @@ class PanelChat:
         step, _sep, value = data.partition(":")
         if step == steps.LANGUAGE:
             return self._choose_language(resident, value)
-        if step == "edit" and resident.status == "member":
+        if step == "edit" and resident.status in ON_PANEL:
             return self._start_edit(resident, value)
-        if step == "resume" and resident.status == "member":
+        if step == "resume" and resident.status in ON_PANEL:
             return self._resume_consultations(residents, resident)
         if step != resident.step:
             return self._stale()
@@ -220,14 +235,14 @@ class PanelChat:
         if step in steps.CONSENT_STEPS:
             return await self._consent(residents, resident, step, value)
         if step == steps.ETHNICITY_GROUP:
-            return self._ethnicity_group(residents, resident, value)
+            return await self._ethnicity_group(residents, resident, value)
         if step in FEATURES_BY_ID:
-            return self._feature_answer(residents, resident, step, value)
+            return await self._feature_answer(residents, resident, step, value)
         return self._stale()
 
-    def _text(self, resident: Resident, text: str) -> Outcome:
+    async def _text(self, residents: ResidentRepository, resident: Resident, text: str) -> Outcome:
         if resident.step == steps.POSTCODE:
-            return self._postcode(resident, text)
+            return await self._postcode(residents, resident, text)
         if resident.step == steps.MEMBER:
             return self._say(
                 _(
@@ -263,7 +278,9 @@ class PanelChat:
         return Outcome([steps.language_prompt()])
 
     def _restart(self, resident: Resident) -> Outcome:
-        if resident.status == "member":
+        if resident.status == RESERVE:
+            return self._say(self._on_reserve_text())
+        if resident.status == MEMBER:
             text = _(
                 "You are already a member of the panel. Thank you! "
                 "Send /help to see what you can do."
@@ -327,15 +344,17 @@ class PanelChat:
             recorded_at=self.clock(),
         )
 
-    def _postcode(self, resident: Resident, text: str) -> Outcome:
+    async def _postcode(
+        self, residents: ResidentRepository, resident: Resident, text: str
+    ) -> Outcome:
         postcode = parse_postcode(text)
         if postcode is None:
             return self._with_prompt(
                 resident, _("Sorry, that doesn't look like a UK postcode. Please try again.")
             )
-        locality = None
+        place = None
         if self.area is not None:
-            place = self.area.locality_of(postcode.district)
+            place = self.area.place_of(postcode)
             if place is None:
                 return self._with_prompt(
                     resident,
@@ -344,24 +363,24 @@ class PanelChat:
                         "Please check the postcode and try again."
                     ).format(district=postcode.district),
                 )
-            locality = place.id
         resident.postcode_district = postcode.district
         resident.postcode_full = postcode.full if self.store_full_postcode else None
-        resident.locality = locality
-        return self._next_feature(resident, after=None)
+        resident.locality = place.locality.id if place else None
+        resident.imd_quintile = place.imd_quintile if place else None
+        return await self._next_feature(residents, resident, after=None)
 
-    def _ethnicity_group(
+    async def _ethnicity_group(
         self, residents: ResidentRepository, resident: Resident, value: str
     ) -> Outcome:
         if value == PREFER_NOT_TO_SAY:
-            return self._feature_answer(residents, resident, ETHNICITY.id, value)
+            return await self._feature_answer(residents, resident, ETHNICITY.id, value)
         if value not in {g.id for g in ETHNIC_GROUPS}:
             return self._with_prompt(resident, _("Please choose one of the buttons below."))
         resident.step_data = {**resident.step_data, "ethnic_group": value}
         resident.step = ETHNICITY.id
         return Outcome(self._current_prompt(resident))
 
-    def _feature_answer(
+    async def _feature_answer(
         self, residents: ResidentRepository, resident: Resident, feature_id: str, value: str
     ) -> Outcome:
         feature = FEATURES_BY_ID[feature_id]
@@ -378,9 +397,11 @@ class PanelChat:
             return Outcome(
                 [Reply(_("Thank you, your answer is changed.")), self._profile_summary(resident)]
             )
-        return self._next_feature(resident, after=feature_id)
+        return await self._next_feature(residents, resident, after=feature_id)
 
-    def _next_feature(self, resident: Resident, after: str | None) -> Outcome:
+    async def _next_feature(
+        self, residents: ResidentRepository, resident: Resident, after: str | None
+    ) -> Outcome:
         asked = [f.id for f in features_for(bool(resident.step_data.get("special")))]
         index = 0 if after is None else asked.index(after) + 1
         if resident.step_data.get("editing") and after is None:
@@ -390,15 +411,20 @@ class PanelChat:
                 [Reply(_("Thank you, your answer is changed.")), self._profile_summary(resident)]
             )
         if index >= len(asked):
-            return self._welcome(resident)
+            return await self._welcome(residents, resident)
         next_id = asked[index]
         resident.step = steps.ETHNICITY_GROUP if next_id == ETHNICITY.id else next_id
         return Outcome(self._current_prompt(resident), notice=_("Thank you"))
 
-    def _welcome(self, resident: Resident) -> Outcome:
-        resident.status = "member"
+    async def _welcome(self, residents: ResidentRepository, resident: Resident) -> Outcome:
         resident.step = steps.MEMBER
         resident.joined_at = self.clock()
+        if self.recruitment is not None:
+            full = await self.recruitment.full_groups(PanelRepository(residents.session), resident)
+            if full:
+                resident.status = RESERVE
+                return self._say(self._reserve_text())
+        resident.status = MEMBER
         if resident.consultations_stopped:
             next_steps = _(
                 "You asked us not to send consultations, so we won't. "
@@ -414,6 +440,21 @@ class PanelChat:
             "Send /profile to see or change your answers, or /help for everything else."
         ).format(next_steps=next_steps)
         return self._say(text)
+
+    @staticmethod
+    def _on_reserve_text() -> str:
+        return _(
+            "You are on our reserve list: we will tell you as soon as a place opens. "
+            "You can tell us your story at any time with /story."
+        )
+
+    @staticmethod
+    def _reserve_text() -> str:
+        return _(
+            "Thank you for joining! Right now the panel already has enough people like you, "
+            "so we have put you on our reserve list. We will tell you as soon as a place "
+            "opens.\n\nYou can still tell us your story at any time with /story."
+        )
 
     # ------------------------------------------------------------------ members
     def _profile_summary(self, resident: Resident) -> Reply:

@@ -9,6 +9,7 @@ from bot.services.chat import Inbound, Outcome, Reply, Voice
 from bot.services.panel_chat import PanelChat
 
 _update_ids = itertools.count(1)
+LAST_ANSWER = "carer:yes"
 
 
 @dataclass
@@ -82,8 +83,10 @@ async def reach_postcode(driver: ResidentDriver, *, special: bool = True) -> Non
     await driver.press("consent_consultations:yes")
 
 
-async def join(driver: ResidentDriver, *, special: bool = True, postcode: str = "LS6 1AA") -> None:
-    """Join the panel with a typical set of answers."""
+async def join(
+    driver: ResidentDriver, *, special: bool = True, postcode: str = "LS6 1AA", last: bool = True
+) -> None:
+    """Join the panel with a typical set of answers (all but the last one unless `last`)."""
     await reach_postcode(driver, special=special)
     await driver.say(postcode)
     await driver.press("age_band:65_74")
@@ -92,4 +95,5 @@ async def join(driver: ResidentDriver, *, special: bool = True, postcode: str = 
         await driver.press("ethnicity_group:asian")
         await driver.press("ethnicity:asian_pakistani")
         await driver.press("disability:yes_a_little")
-    await driver.press("carer:yes")
+    if last:
+        await driver.press(LAST_ANSWER)
