@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import BotCommand, Update
 
-from bot.channels.telegram import build_application
+from bot.channels.telegram import build_application, send_direct
 from bot.config import Settings, SettingsError
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
@@ -25,6 +25,8 @@ from bot.services.commands import command_menus
 from bot.services.composition import Counts, compose, panel_counts
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.panel_status import status_table
+from bot.services.quotas import Quotas
+from bot.services.recruitment import Recruitment, place_opened_text
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
 from bot.services.survey_chat import SurveyChat
@@ -195,8 +197,8 @@ def cmd_area_load(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the panel's composition against the area's census."""
+def census_area(settings: Settings) -> AreaProfile:
+    """The area pack in use (after migrating), which must hold census counts."""
     area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
     upgrade(settings.effective_database_url)
     area = area or installed_area_of(settings)
@@ -204,6 +206,34 @@ def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError(
             "no area pack with census counts: set PANELBOT_AREA_DIR or run `panelbot area load DIR`"
         )
+    return area
+
+
+def cmd_panel_draw(settings: Settings, _args: argparse.Namespace) -> int:
+    """Move reserve residents whose groups have room onto the panel, and tell them."""
+    token = settings.require_token()
+    quotas = Quotas.from_area(census_area(settings))
+    if quotas is None:
+        raise SettingsError("the area pack has no panel_size, so there are no quotas")
+
+    async def draw() -> tuple[int, int]:
+        database = Database(settings.effective_database_url)
+        try:
+            async with database.transaction() as session:
+                promoted = await Recruitment(quotas).draw(PanelRepository(session))
+                news = [(r.chat_id, place_opened_text(r.language)) for r in promoted]
+        finally:
+            await database.dispose()
+        return len(news), await send_direct(token, settings.telegram_api_url, news)
+
+    moved, told = asyncio.run(draw())
+    print(f"{moved} moved from the reserve list onto the panel; {told} told in the chat.")
+    return 0
+
+
+def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the panel's composition against the area's census."""
+    area = census_area(settings)
     if args.locality and args.locality not in area.localities:
         raise SettingsError(f"no locality {args.locality!r} (use {', '.join(area.localities)})")
 
@@ -263,6 +293,9 @@ def parser() -> argparse.ArgumentParser:
     status = panel_sub.add_parser("status", help="composition against the census, as a table")
     status.add_argument("--locality", help="one locality's composition")
     status.set_defaults(handler=cmd_panel_status)
+    panel_sub.add_parser(
+        "draw", help="move reserve residents whose groups have room onto the panel"
+    ).set_defaults(handler=cmd_panel_draw)
     sub.add_parser(
         "redact", help="de-identify text or JSON lines (field `text`) from stdin to stdout"
     ).set_defaults(handler=cmd_redact)

@@ -339,3 +339,14 @@ class PanelRepository:
             .group_by(Resident.locality)
         )
         return {locality: int(count) for locality, count in await self.session.execute(query)}
+
+    async def reserve_list(self) -> list[Resident]:
+        """Residents waiting on the reserve list, longest-waiting first, with their profiles."""
+        query = (
+            select(Resident)
+            .where(Resident.status == "reserve")
+            .options(selectinload(Resident.profile))
+            .order_by(Resident.joined_at, Resident.id)
+            .with_for_update()
+        )
+        return list((await self.session.execute(query)).scalars())

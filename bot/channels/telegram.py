@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.services.chat import Button, Reply
@@ -57,3 +58,21 @@ def chosen_label(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
             if button.callback_data == data:
                 return button.text
     return None
+
+
+async def send_direct(token: str, api_url: str, messages: list[tuple[int, str]]) -> int:
+    """Send plain messages outside the running bot (from a command); return how many went."""
+    sent = 0
+    if not messages:
+        return sent
+    try:
+        async with Bot(token, base_url=f"{api_url.rstrip('/')}/bot") as bot:
+            for chat_id, text in messages:
+                try:
+                    await bot.send_message(chat_id, text)
+                    sent += 1
+                except Forbidden:
+                    continue  # blocked the bot: they keep their place all the same
+    except TelegramError:
+        return sent  # the Bot API is unreachable: the caller reports who was not told
+    return sent

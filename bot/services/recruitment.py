@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from bot.i18n import gettext as _
+from bot.i18n import language
 from bot.services.composition import ETHNIC_GROUP, LOCALITY
 from bot.services.profile import ETHNICITY, ethnicities_in_group
 from bot.services.quotas import Group, Quotas, groups_of
 from storage.models import Resident
 from storage.repositories import PanelRepository
+
+
+def place_opened_text(language_code: str) -> str:
+    """What a resident moved from the reserve list onto the panel is told, in their language."""
+    with language(language_code):
+        return _(
+            "Good news: a place has opened on the panel, and you are now a member. Thank you "
+            "for waiting! When there is a survey or consultation for you, it will arrive here."
+        )
 
 
 class Recruitment:
@@ -26,6 +37,16 @@ class Recruitment:
                 continue
             counts[(feature, category)] = await self._members(panel, feature, category)
         return self.quotas.full(groups, counts)
+
+    async def draw(self, panel: PanelRepository) -> list[Resident]:
+        """Move reserve residents whose groups have room onto the panel; return them, to tell."""
+        promoted: list[Resident] = []
+        for resident in await panel.reserve_list():
+            if not await self.full_groups(panel, resident):
+                resident.status = "member"
+                await panel.session.flush()  # counted as a member for the next one
+                promoted.append(resident)
+        return promoted
 
     @staticmethod
     async def _members(panel: PanelRepository, feature: str, category: str) -> int:

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from bot.services.area import AreaProfile
 from bot.services.panel_chat import PanelChat
 from bot.services.quotas import Quotas, groups_of
+from bot.services.recruitment import Recruitment, place_opened_text
 from storage.database import Database
 from storage.models import Resident
+from storage.repositories import PanelRepository
 from tests.conftest import FakeClock
 from tests.support.driver import LAST_ANSWER, ResidentDriver, join
 
@@ -67,3 +69,28 @@ async def test_quotas_hold_under_concurrent_joins(database: Database, clock: Fak
         await join(driver, postcode="LS12 1AA", last=False)
     await asyncio.gather(*(driver.press(LAST_ANSWER) for driver in drivers))  # all at once
     assert await statuses(database) == {"member": limit, "reserve": 8}
+
+
+async def test_the_reserve_is_drawn_from_when_a_place_opens(
+    database: Database, clock: FakeClock
+) -> None:
+    area = dataclasses.replace(DEMO, panel_size=30)
+    limit = smallest_target(area)
+    chat = PanelChat(database, area=area, clock=clock)
+    members = [ResidentDriver(chat, 100 + i) for i in range(limit)]
+    waiting = [ResidentDriver(chat, 200 + i) for i in range(2)]
+    for driver in [*members, *waiting]:
+        await join(driver, postcode="LS12 1AA")
+        clock.advance(60)
+    await members[0].command("forgetme")
+    await members[0].press_label("Yes, delete everything")
+    quotas = Quotas.from_area(area)
+    assert quotas is not None
+    async with database.transaction() as session:
+        promoted = await Recruitment(quotas).draw(PanelRepository(session))
+        assert [r.chat_id for r in promoted] == [200]  # the one who waited longest
+    assert await statuses(database) == {"member": limit, "reserve": 1}
+    assert "now a member" in place_opened_text("en")
+    assert place_opened_text("cy") != place_opened_text("en")
+    await waiting[0].command("surveys")
+    assert "reserve list" not in " ".join(waiting[0].texts())
