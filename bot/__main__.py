@@ -7,7 +7,10 @@ import asyncio
 import logging
 import secrets
 import sys
+import time
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,20 +25,22 @@ from bot.handlers.webhook import WebhookReceiver
 from bot.services.area import AreaProfile, AreaProfileError, check_area
 from bot.services.area_install import install_area, installed_area
 from bot.services.commands import command_menus
-from bot.services.composition import Counts, compose, panel_counts
+from bot.services.composition import LOCALITY, Counts, compose, panel_counts
+from bot.services.maximin import Lottery, Quota, maximin
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.panel_status import status_table
 from bot.services.quotas import Quotas
 from bot.services.recruitment import Recruitment, place_opened_text
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
+from bot.services.selection import Candidate, audit_record, candidates, census_quotas, invitation
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import Problem, SurveyError, check_survey, load_survey
 from bot.web.app import create_app
 from storage.database import Database, upgrade
 from storage.files import FileStore
-from storage.repositories import PanelRepository
+from storage.repositories import PanelRepository, SelectionRepository
 
 log = logging.getLogger("panelbot")
 
@@ -231,6 +236,76 @@ def cmd_panel_draw(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def solve_with_progress(
+    people: list[dict[str, str]], quotas: list[Quota], size: int, time_limit: float
+) -> Lottery:
+    """Run maximin in a worker process, showing the time it has taken so far."""
+    with ProcessPoolExecutor(max_workers=1) as workers:
+        future = workers.submit(maximin, people, quotas, size, time_limit=time_limit)
+        begin = time.monotonic()
+        while True:
+            try:
+                lottery = future.result(timeout=1)
+                break
+            except FuturesTimeout:
+                print(f"\rselecting fairly... {time.monotonic() - begin:.0f} s", end="", flush=True)
+    print(f"\rselected in {lottery.seconds:.1f} s" + " " * 20)
+    return lottery
+
+
+def cmd_select(settings: Settings, args: argparse.Namespace) -> int:
+    """Draw a sub-panel by lot within census quotas, keep its audit record, invite the chosen."""
+    area = census_area(settings)
+    features = args.features.split(",") if args.features else [LOCALITY, *area.features()]
+    unknown = [f for f in features if f != LOCALITY and f not in area.features()]
+    if unknown:
+        raise SettingsError(f"no census counts for {', '.join(unknown)}")
+
+    async def read_pool() -> list[Candidate]:
+        database = Database(settings.effective_database_url)
+        try:
+            async with database.transaction() as session:
+                return candidates(await SelectionRepository(session).pool(), features)
+        finally:
+            await database.dispose()
+
+    pool = asyncio.run(read_pool())
+    if len(pool) < args.size:
+        raise SettingsError(f"the pool has {len(pool)} members, fewer than {args.size}")
+    quotas = census_quotas(area, args.size, features)
+    try:
+        lottery = solve_with_progress([c.groups for c in pool], quotas, args.size, args.time_limit)
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
+    chosen = lottery.draw(args.seed)
+    record = audit_record(
+        pool, quotas, lottery, chosen, size=args.size, seed=args.seed, now=utc_now()
+    )
+
+    async def keep_and_invite() -> tuple[int, int]:
+        database = Database(settings.effective_database_url)
+        try:
+            async with database.transaction() as session:
+                SelectionRepository(session).record(record)
+            selection_id = record.id
+        finally:
+            await database.dispose()
+        invites = [(pool[i].chat_id, invitation(pool[i].language)) for i in sorted(chosen)]
+        told = 0
+        if settings.telegram_token:
+            told = await send_direct(settings.telegram_token, settings.telegram_api_url, invites)
+        return selection_id, told
+
+    selection_id, told = asyncio.run(keep_and_invite())
+    fair = args.size / len(pool)
+    print(
+        f"Selection {selection_id}: {len(chosen)} of {len(pool)} members (seed {args.seed}); "
+        f"lowest chance {lottery.lowest:.2%} (equal chance would be {fair:.2%}; "
+        f"the best possible is at most {lottery.bound:.2%}); {told} invited in the chat."
+    )
+    return 0
+
+
 def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print the panel's composition against the area's census."""
     area = census_area(settings)
@@ -296,6 +371,16 @@ def parser() -> argparse.ArgumentParser:
     panel_sub.add_parser(
         "draw", help="move reserve residents whose groups have room onto the panel"
     ).set_defaults(handler=cmd_panel_draw)
+    select_parser = sub.add_parser("select", help="draw a sub-panel by lot within quotas")
+    select_parser.add_argument("--size", type=int, required=True, help="how many to select")
+    select_parser.add_argument("--seed", type=int, required=True, help="the lottery's seed")
+    select_parser.add_argument(
+        "--features", help="comma-separated features for quotas (default: all in the census)"
+    )
+    select_parser.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds the solver may take"
+    )
+    select_parser.set_defaults(handler=cmd_select)
     sub.add_parser(
         "redact", help="de-identify text or JSON lines (field `text`) from stdin to stdout"
     ).set_defaults(handler=cmd_redact)

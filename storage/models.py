@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -231,3 +232,22 @@ class AreaPack(Base):
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[dict[str, Any]] = mapped_column()
     installed_at: Mapped[datetime]
+
+
+class Selection(Base):
+    """The audit record of a sub-panel drawn by lot: how, from whom, and each one's chance."""
+
+    __tablename__ = "selections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    algorithm: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(Integer)
+    pool: Mapped[int] = mapped_column(Integer)
+    quotas: Mapped[dict[str, Any]] = mapped_column()
+    probabilities: Mapped[dict[str, Any]] = mapped_column()  # resident id -> chance
+    selected: Mapped[dict[str, Any]] = mapped_column()  # {"residents": [ids]}
+    lowest: Mapped[float] = mapped_column(Float)
+    bound: Mapped[float] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float)

@@ -20,6 +20,7 @@ from storage.models import (
     ProfileAnswer,
     Resident,
     Role,
+    Selection,
     Story,
     SurveyAnswer,
     SurveyRun,
@@ -350,3 +351,24 @@ class PanelRepository:
             .with_for_update()
         )
         return list((await self.session.execute(query)).scalars())
+
+
+class SelectionRepository:
+    """The pool a sub-panel is drawn from, and the audit records of each draw."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def pool(self) -> list[Resident]:
+        """Members who still want to be consulted, with their profiles, oldest first."""
+        query = (
+            select(Resident)
+            .where(Resident.status == "member", Resident.consultations_stopped.is_(False))
+            .options(selectinload(Resident.profile))
+            .order_by(Resident.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    def record(self, selection: Selection) -> None:
+        """Keep the audit record of a draw."""
+        self.session.add(selection)
