@@ -38,7 +38,7 @@ from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import Problem, SurveyError, check_survey, load_survey
 from bot.web.app import create_app
-from storage.database import Database, upgrade
+from storage.database import Database, open_database, upgrade
 from storage.files import FileStore
 from storage.repositories import PanelRepository, SelectionRepository
 
@@ -55,15 +55,19 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def area_in_use(settings: Settings) -> AreaProfile | None:
+    """Migrate, then the pack of PANELBOT_AREA_DIR (checked first), else the installed one."""
+    area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
+    upgrade(settings.effective_database_url)
+    return area or installed_area_of(settings)
+
+
 def installed_area_of(settings: Settings) -> AreaProfile | None:
     """The area pack installed with `panelbot area load`, if any (the database is migrated)."""
 
     async def read() -> AreaProfile | None:
-        database = Database(settings.effective_database_url)
-        try:
+        async with open_database(settings.effective_database_url) as database:
             return await installed_area(database)
-        finally:
-            await database.dispose()
 
     return asyncio.run(read())
 
@@ -120,9 +124,7 @@ def build_web_app(
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, then serve the bot and the web app until stopped."""
     settings.require_token()
-    area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
-    upgrade(settings.effective_database_url)
-    app = build_web_app(settings, args.webhook, area or installed_area_of(settings))
+    app = build_web_app(settings, args.webhook, area_in_use(settings))
     print(
         f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
     )
@@ -191,11 +193,8 @@ def cmd_area_load(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(settings.effective_database_url)
 
     async def install() -> None:
-        database = Database(settings.effective_database_url)
-        try:
+        async with open_database(settings.effective_database_url) as database:
             await install_area(database, profile)
-        finally:
-            await database.dispose()
 
     asyncio.run(install())
     print(f"Installed {area_summary(profile)}")
@@ -204,9 +203,7 @@ def cmd_area_load(settings: Settings, args: argparse.Namespace) -> int:
 
 def census_area(settings: Settings) -> AreaProfile:
     """The area pack in use (after migrating), which must hold census counts."""
-    area = AreaProfile.load(settings.area_dir) if settings.area_dir else None
-    upgrade(settings.effective_database_url)
-    area = area or installed_area_of(settings)
+    area = area_in_use(settings)
     if area is None or not area.features():
         raise SettingsError(
             "no area pack with census counts: set PANELBOT_AREA_DIR or run `panelbot area load DIR`"
@@ -222,13 +219,10 @@ def cmd_panel_draw(settings: Settings, _args: argparse.Namespace) -> int:
         raise SettingsError("the area pack has no panel_size, so there are no quotas")
 
     async def draw() -> tuple[int, int]:
-        database = Database(settings.effective_database_url)
-        try:
-            async with database.transaction() as session:
-                promoted = await Recruitment(quotas).draw(PanelRepository(session))
-                news = [(r.chat_id, place_opened_text(r.language)) for r in promoted]
-        finally:
-            await database.dispose()
+        url = settings.effective_database_url
+        async with open_database(url) as database, database.transaction() as session:
+            promoted = await Recruitment(quotas).draw(PanelRepository(session))
+            news = [(r.chat_id, place_opened_text(r.language)) for r in promoted]
         return len(news), await send_direct(token, settings.telegram_api_url, news)
 
     moved, told = asyncio.run(draw())
@@ -262,12 +256,9 @@ def cmd_select(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError(f"no census counts for {', '.join(unknown)}")
 
     async def read_pool() -> list[Candidate]:
-        database = Database(settings.effective_database_url)
-        try:
-            async with database.transaction() as session:
-                return candidates(await SelectionRepository(session).pool(), features)
-        finally:
-            await database.dispose()
+        url = settings.effective_database_url
+        async with open_database(url) as database, database.transaction() as session:
+            return candidates(await SelectionRepository(session).pool(), features)
 
     pool = asyncio.run(read_pool())
     if len(pool) < args.size:
@@ -283,13 +274,10 @@ def cmd_select(settings: Settings, args: argparse.Namespace) -> int:
     )
 
     async def keep_and_invite() -> tuple[int, int]:
-        database = Database(settings.effective_database_url)
-        try:
-            async with database.transaction() as session:
-                SelectionRepository(session).record(record)
-            selection_id = record.id
-        finally:
-            await database.dispose()
+        url = settings.effective_database_url
+        async with open_database(url) as database, database.transaction() as session:
+            SelectionRepository(session).record(record)
+        selection_id = record.id
         invites = [(pool[i].chat_id, invitation(pool[i].language)) for i in sorted(chosen)]
         told = 0
         if settings.telegram_token:
@@ -313,13 +301,10 @@ def cmd_panel_status(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError(f"no locality {args.locality!r} (use {', '.join(area.localities)})")
 
     async def read() -> tuple[dict[str | None, Counts], dict[str | None, int]]:
-        database = Database(settings.effective_database_url)
-        try:
-            async with database.transaction() as session:
-                panel = PanelRepository(session)
-                return panel_counts(await panel.profile_counts()), await panel.locality_counts()
-        finally:
-            await database.dispose()
+        url = settings.effective_database_url
+        async with open_database(url) as database, database.transaction() as session:
+            panel = PanelRepository(session)
+            return panel_counts(await panel.profile_counts()), await panel.locality_counts()
 
     counts, members = asyncio.run(read())
     print(status_table(area, compose(area, counts, members, args.locality), args.locality))

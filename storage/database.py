@@ -100,3 +100,13 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     """Migrate from inside a running event loop (Alembic runs its own loop in a thread)."""
     await asyncio.to_thread(upgrade, url, revision)
+
+
+@asynccontextmanager
+async def open_database(url: str) -> AsyncIterator[Database]:
+    """A database for one command's work, closed afterwards."""
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -15,7 +15,7 @@ MAX_MESSAGE = 4000  # Telegram allows 4096 characters; leave room for the "✓ a
 REVIEW_ANSWER_LENGTH = 300
 SCALE_ROW = 6
 EDIT_ROW = 4
-VOICE_MARK = re.compile(r"\[voice:[A-Za-z0-9_-]{16,64}\.[a-z0-9]{1,8}\]")
+VOICE_MARK = re.compile(r"\[voice:([A-Za-z0-9_-]{16,64}\.[a-z0-9]{1,8})\]")
 
 # Button verbs: s:<run>:<question position>:<verb>[:<index>]
 PICK, TOGGLE, FINISH, NEXT, SKIP, BACK = "p", "t", "f", "n", "k", "b"
@@ -59,13 +59,13 @@ def start_id(survey_id: str) -> str:
     return f"{START_PREFIX}:{survey_id}"
 
 
-def fit(text: str) -> str:
-    """Text cut to what one chat message can carry."""
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit(text: str) -> str:
+    """Text cut to what one chat message can carry."""
+    return _shorten(text, MAX_MESSAGE)
 
 
 def _format(template: str, params: Mapping[str, int | float | str]) -> str:

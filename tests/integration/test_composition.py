@@ -11,8 +11,8 @@ from bot.services.area import AreaProfile
 from bot.services.composition import compose, panel_counts
 from bot.services.panel_status import status_table
 from storage.database import Database
-from storage.models import ProfileAnswer, Resident
 from storage.repositories import PanelRepository
+from tests.support.panel import new_member
 
 DEMO = AreaProfile.load(Path(__file__).resolve().parents[2] / "areas" / "demo")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -20,23 +20,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 async def add_member(database: Database, chat_id: int, locality: str, **profile: str) -> None:
     async with database.transaction() as session:
-        resident = Resident(
-            channel="telegram",
-            chat_id=chat_id,
-            language="en",
-            status="member",
-            step="member",
-            step_data={},
-            locality=locality,
-            consultations_stopped=False,
-            created_at=NOW,
-            updated_at=NOW,
-        )
-        resident.profile = [
-            ProfileAnswer(feature=f, value=v, answered_at=NOW) for f, v in profile.items()
-        ]
-        resident.consents = []
-        session.add(resident)
+        session.add(new_member(chat_id, locality, profile, NOW))
 
 
 async def test_a_skewed_panel_is_measured_against_the_census(database: Database) -> None:

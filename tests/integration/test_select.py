@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.database import Database, upgrade_async
-from storage.models import ProfileAnswer, Resident
+from tests.support.panel import new_member
 from tests.unit.test_cli import ROOT, run_cli
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -24,25 +24,10 @@ async def make_panel(url: str, members: int) -> None:
     chooser = random.Random(4)
     async with database.transaction() as session:
         for chat_id in range(1, members + 1):
-            resident = Resident(
-                channel="telegram",
-                chat_id=chat_id,
-                language="en",
-                status="member",
-                step="member",
-                step_data={},
-                locality="west_moors",
-                consultations_stopped=chat_id % 17 == 0,
-                created_at=NOW,
-                updated_at=NOW,
-            )
             age = chooser.choices(AGES, weights=[1, 2, 2, 3, 4, 5, 4])[0]
             sex = chooser.choices(["female", "male"], weights=[3, 2])[0]
-            resident.profile = [
-                ProfileAnswer(feature="age_band", value=age, answered_at=NOW),
-                ProfileAnswer(feature="sex", value=sex, answered_at=NOW),
-            ]
-            resident.consents = []
+            profile = {"age_band": age, "sex": sex}
+            resident = new_member(chat_id, "west_moors", profile, NOW, stopped=chat_id % 17 == 0)
             session.add(resident)
     await database.dispose()
 
