@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from storage import sqlite_inline
+from storage.answer_store import AnswerStore
 
 registry.register(f"sqlite.{sqlite_inline.DRIVER}", "storage.sqlite_inline", "InlineSQLiteDialect")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -59,6 +60,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.answers = AnswerStore(self.engine) if AnswerStore.supports(self.engine) else None
 
     @property
     def dialect(self) -> str:

@@ -84,7 +84,7 @@ class Connection:
 
     def __init__(self, database: str, **kwargs: Any) -> None:
         kwargs["check_same_thread"] = False  # one connection, used from the loop's thread only
-        self._conn = sqlite3.connect(database, **kwargs)
+        self._conn: sqlite3.Connection = sqlite3.connect(database, **kwargs)
         self._tx = _Immediate()
         self._thread = SimpleNamespace(daemon=True)
 
@@ -92,6 +92,11 @@ class Connection:
         """Awaiting a new connection gives it back, as aiosqlite's does once it has opened."""
         return self
         yield  # a generator that finishes at once
+
+    @property
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection underneath (for the answers' hot path)."""
+        return self._conn
 
     @property
     def isolation_level(self) -> str | None:

@@ -21,6 +21,7 @@ from bot.services.profile import (
     PREFER_NOT_TO_SAY,
     features_for,
 )
+from bot.services.quick_answers import QuickAnswers
 from bot.services.quotas import Quotas
 from bot.services.recruitment import Recruitment
 from bot.services.survey_chat import SurveyChat, Turn, voice_keys_of
@@ -45,8 +46,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-MEMBER, RESERVE = "member", "reserve"
-ON_PANEL = (MEMBER, RESERVE)  # the reserve list can tell stories and see their data
+MEMBER, RESERVE, ON_PANEL = steps.MEMBER_STATUS, steps.RESERVE_STATUS, steps.ON_PANEL
 SURVEY_COMMANDS = ("back", "skip", "pause")
 MEMBER_COMMANDS = ("profile", "surveys", "story", *SURVEY_COMMANDS)
 
@@ -69,6 +69,7 @@ class PanelChat:
         surveys: SurveyChat | None = None,
         panel_size: int | None = None,
         clock: Clock = utc_now,
+        quick_answers: bool = True,
     ) -> None:
         self.db = db
         self.surveys = surveys
@@ -78,9 +79,19 @@ class PanelChat:
         self.area = area
         self.store_full_postcode = store_full_postcode
         self.clock = clock
+        store = db.answers
+        self.quick = (
+            QuickAnswers(store, surveys, channel=channel, clock=clock)
+            if quick_answers and store is not None and surveys is not None
+            else None
+        )
 
     async def handle(self, event: Inbound) -> Outcome:
         """Apply one event and return the replies; a redelivered event changes nothing."""
+        if self.quick is not None and QuickAnswers.candidate(event):
+            outcome = await self.quick.handle(event)
+            if outcome is not None:
+                return outcome
         async with self.db.transaction() as session:
             residents = ResidentRepository(session)
             resident = await residents.by_chat(self.channel, event.chat_id)

@@ -1061,6 +1061,8 @@ class Redactor:
         """Spans whose redacted output yields nothing more when redacted again."""
         candidates = self._candidates(text, deny)
         spans = self._spans(text, candidates)
+        if not spans:
+            return spans  # nothing replaced: a second look would see the same text
         for _ in range(self._MAX_PASSES):
             rendered, kept = _render(text, spans)
             extra = self._spans(rendered, self._candidates(rendered, deny))

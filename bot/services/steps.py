@@ -30,6 +30,9 @@ CONSENT_STEPS = {
     CONSENT_CONSULTATIONS: "consultations",
 }
 YES, NO = "yes", "no"
+# Resident statuses: the reserve list can tell stories and see their data, as members can.
+MEMBER_STATUS, RESERVE_STATUS = "member", "reserve"
+ON_PANEL = (MEMBER_STATUS, RESERVE_STATUS)
 BACK = "back"
 
 

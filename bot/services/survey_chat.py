@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from bot.i18n import gettext as _
 from bot.services.chat import Button, Outcome, Reply, Voice
@@ -59,6 +60,51 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 QUOTE_CONSENT = "may_quote"
 UNFINISHED = ("active", "paused")
+
+
+class RunLike(Protocol):
+    """What the chat needs of a run: the ORM's, or the hot path's lighter one."""
+
+    @property
+    def id(self) -> int:
+        """The run's id."""
+
+    @property
+    def survey_id(self) -> str:
+        """The survey it answers."""
+
+    @property
+    def survey_version(self) -> int:
+        """The survey's version."""
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The engine state as JSON."""
+
+
+class RunWriter(Protocol):
+    """Where a run's answers are kept: the repository, or the hot path's turn."""
+
+    async def save_state(self, run: Any, state: dict[str, Any], now: datetime) -> None:
+        """Write a run's engine state."""
+
+    async def put_answer(
+        self, run_id: int, question_id: str, value: object, redacted: str | None, now: datetime
+    ) -> None:
+        """Insert or replace one answer."""
+
+    async def drop_answers(self, run_id: int, question_ids: Collection[str] | None = None) -> None:
+        """Remove some answers."""
+
+
+@dataclass(frozen=True)
+class Advance:
+    """What one event does to a run: its survey, the state before and after, the next step."""
+
+    survey: Survey
+    before: RunState
+    state: RunState
+    step: Step
 
 
 @dataclass(frozen=True)
@@ -273,18 +319,36 @@ class SurveyChat:
         typed: bool,
         toggle: bool = False,
     ) -> Outcome:
+        advance = self.advance(run, event)
+        if advance is None or (advance.step.stale and not typed):
+            return _stale()
+        await self.keep(turn.runs, run, advance, turn.deny)
+        if isinstance(advance.step, Done):
+            view = SurveyView(advance.survey, run.id)
+            return await self._finish(turn, run, advance.survey, advance.step, view)
+        return self.reply_to(run.id, advance, typed=typed, toggle=toggle)
+
+    def advance(self, run: RunLike, event: Event | None) -> Advance | None:
+        """What an event does to a run (None when its survey can no longer be answered)."""
         survey = self._survey_of(run)
         if survey is None:
-            return _stale()
+            return None
         before = RunState.from_json(run.state)
         state, step = resume(survey, before, event)
-        view = SurveyView(survey, run.id)
-        if step.stale and not typed:
-            return _stale()
-        if state != before:
-            await self._save(turn, run, survey, before, state)
-        if isinstance(step, Done):
-            return await self._finish(turn, run, survey, step, view)
+        return Advance(survey, before, state, step)
+
+    def press_event(self, run: RunLike, press: Press) -> Event | None:
+        """The engine event an answering press stands for (None: stale or not an answer)."""
+        survey = self._survey_of(run)
+        if survey is None or press.verb in (PAUSE, CARRY_ON):
+            return None
+        return self._event_for(survey, RunState.from_json(run.state), press)
+
+    @staticmethod
+    def reply_to(run_id: int, advance: Advance, *, typed: bool, toggle: bool) -> Outcome:
+        """What to show after an event that did not finish the run."""
+        view = SurveyView(advance.survey, run_id)
+        step = advance.step
         if toggle and isinstance(step, Ask):
             notice = error_text(step.error) if step.error is not None else None
             return Outcome(edit=view.ask(step), notice=notice)
@@ -301,21 +365,24 @@ class SurveyChat:
         return Outcome([Reply(text)], notice=_("Paused"))
 
     # ------------------------------------------------------------------ keeping answers
-    async def _save(
-        self, turn: Turn, run: SurveyRun, survey: Survey, before: RunState, state: RunState
+    async def keep(
+        self, writer: RunWriter, run: RunLike, advance: Advance, deny: Sequence[str]
     ) -> None:
-        """Store the state and every changed answer in the caller's transaction."""
+        """Store the new state and every changed answer in the writer's transaction."""
+        before, state = advance.before, advance.state
+        if state == before:
+            return
         now = self.clock()
-        await turn.runs.save_state(run, state.to_json(), now)
+        await writer.save_state(run, state.to_json(), now)
         for question_id, value in state.answers.items():
             if question_id in before.answers and before.answers[question_id] == value:
                 continue
-            redacted = self._redacted(survey, question_id, value, turn.deny)
+            redacted = self._redacted(advance.survey, question_id, value, deny)
             stored = list(value) if isinstance(value, tuple) else value
-            await turn.runs.put_answer(run.id, question_id, stored, redacted, now)
+            await writer.put_answer(run.id, question_id, stored, redacted, now)
         gone = [question_id for question_id in before.answers if question_id not in state.answers]
         if gone:
-            await turn.runs.drop_answers(run.id, gone)
+            await writer.drop_answers(run.id, gone)
 
     def _redacted(
         self, survey: Survey, question_id: str, value: Answer, deny: Sequence[str]
@@ -388,7 +455,7 @@ class SurveyChat:
                 self.voice_store.delete(key)
 
     # ------------------------------------------------------------------ helpers
-    def _survey_of(self, run: SurveyRun) -> Survey | None:
+    def _survey_of(self, run: RunLike) -> Survey | None:
         """The survey a run answers, while it is loaded, the same version and open."""
         survey = self.library.get(run.survey_id)
         if survey is None or survey.version != run.survey_version:
