@@ -55,6 +55,7 @@ def _put_answer(insert: Callable[..., Any]) -> Any:
 
 
 QUOTA_LOCK = 72_001  # advisory lock key held while a join is checked against the quotas
+_TAKE_WRITE_LOCK = text("UPDATE area_packs SET id = id WHERE id IS NULL")
 
 # Built once: SQLAlchemy then reuses their compiled SQL without rebuilding cache keys.
 _BY_CHAT = (
@@ -304,12 +305,14 @@ class PanelRepository:
         return [(locality, feature, value, int(count)) for locality, feature, value, count in rows]
 
     async def lock_quotas(self) -> None:
-        """Serialise quota decisions across processes (PostgreSQL; SQLite has one writer)."""
+        """Serialise quota decisions across processes until the transaction ends."""
         connection = await self.session.connection()
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": QUOTA_LOCK}
             )
+        else:  # SQLite: a write that changes nothing takes the database's single write lock
+            await connection.execute(_TAKE_WRITE_LOCK)
 
     async def members_with(self, feature: str, values: Collection[str]) -> int:
         """How many members gave one of these answers."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 
 from bot.services.chat import Inbound, Outcome, Reply, Voice
@@ -25,7 +26,7 @@ class ResidentDriver:
     async def _send(self, **kwargs: object) -> Outcome:
         event = Inbound(
             chat_id=self.chat_id,
-            update_key=f"test:{next(_update_ids)}",
+            update_key=f"test:{os.getpid()}:{next(_update_ids)}",
             client_language=self.client_language,
             display_name=self.display_name,
             **kwargs,  # type: ignore[arg-type]
