@@ -28,9 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
+from bench.databases import empty_postgres, reset_postgres  # noqa: E402
 from bot.services.chat import Inbound  # noqa: E402
 from bot.services.panel_chat import PanelChat  # noqa: E402
 from bot.services.survey_chat import SurveyChat  # noqa: E402
@@ -44,7 +43,7 @@ from bot.surveys import (  # noqa: E402
     start,
 )
 from storage.database import Database, upgrade_async  # noqa: E402
-from storage.models import Base, Resident  # noqa: E402
+from storage.models import Resident  # noqa: E402
 
 SURVEY = Path(__file__).with_name("bench_survey.yaml")
 ANSWERS = ("1", "42", "4", "yes", "The bus was late, call me on 07700 900123", "2", "7", "3")
@@ -152,16 +151,6 @@ async def through_storage(
     return {"starts": figures(starts, start_seconds), "answers": figures(answers, answer_seconds)}
 
 
-async def reset_postgres(url: str) -> None:
-    """An empty, migrated PostgreSQL database."""
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-    await upgrade_async(url)
-
-
 def report(name: str, result: dict[str, dict[str, float]]) -> None:
     """Print one backend's figures."""
     for kind, figure in result.items():
@@ -185,11 +174,7 @@ async def main_async(args: argparse.Namespace) -> int:
             f"engine + storage, PostgreSQL (concurrency {args.concurrency})",
             await through_storage(args.postgres, args.residents, args.concurrency),
         )
-        engine = create_async_engine(args.postgres)
-        async with engine.begin() as connection:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await engine.dispose()
+        await empty_postgres(args.postgres)
     print(f"target on SQLite: >= {args.target:,.0f} answers/s")
     return 0 if sqlite["answers"]["per_s"] >= args.target else 1
 

@@ -82,6 +82,7 @@ class Resident(Base):
     imd_quintile: Mapped[int | None] = mapped_column(Integer, default=None)
     consultations_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime | None] = mapped_column(default=None)
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)  # blocked the bot: inactive
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -145,6 +146,7 @@ class Role(Base):
     role: Mapped[str] = mapped_column(String(16))
     localities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     granted_at: Mapped[datetime]
+    referral_code: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
 
 
 class ProcessedUpdate(Base):
@@ -251,3 +253,84 @@ class Selection(Base):
     lowest: Mapped[float] = mapped_column(Float)
     bound: Mapped[float] = mapped_column(Float)
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class InviteCode(Base):
+    """A one-time code that makes whoever sends it a champion (only its hash is kept)."""
+
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    localities: Mapped[dict[str, Any]] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """Who did what with a role, and when (never message text about residents)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Broadcast(Base):
+    """A message or survey invitation to an audience, now or at a time."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # message | survey
+    text: Mapped[str] = mapped_column(Text, default="")
+    survey_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    audience: Mapped[dict[str, Any]] = mapped_column()
+    send_at: Mapped[datetime]
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # or cancelled
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OutboxMessage(Base):
+    """One message of a broadcast to one resident, written with the broadcast, sent once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # pending -> sending -> sent | blocked | failed | skipped | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ChampionDraft(Base):
+    """Where a champion is in the /broadcast wizard (one draft per chat)."""
+
+    __tablename__ = "champion_drafts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column()
+    updated_at: Mapped[datetime]
