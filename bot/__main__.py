@@ -22,6 +22,7 @@ from bot.config import Settings, SettingsError
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
+from bot.sending import running_sender, send_until_stopped
 from bot.services.area import AreaProfile, AreaProfileError, check_area
 from bot.services.area_install import install_area, installed_area
 from bot.services.commands import command_menus
@@ -73,7 +74,7 @@ def installed_area_of(settings: Settings) -> AreaProfile | None:
 
 
 def build_web_app(
-    settings: Settings, webhook_url: str | None, area: AreaProfile | None
+    settings: Settings, webhook_url: str | None, area: AreaProfile | None, *, send: bool = True
 ) -> web.Application:
     """Wire settings, database, services, the Telegram application and the web app."""
     token = settings.require_token()
@@ -111,7 +112,11 @@ def build_web_app(
                 assert application.updater is not None
                 await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("bot started (%s)", "webhook" if webhook_url else "long polling")
-            yield
+            if send:
+                async with running_sender(settings, database, library):
+                    yield
+            else:
+                yield
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
@@ -124,11 +129,20 @@ def build_web_app(
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, then serve the bot and the web app until stopped."""
     settings.require_token()
-    app = build_web_app(settings, args.webhook, area_in_use(settings))
+    app = build_web_app(settings, args.webhook, area_in_use(settings), send=not args.no_sender)
     print(
         f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
     )
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    return 0
+
+
+def cmd_sender(settings: Settings, _args: argparse.Namespace) -> int:
+    """Migrate, then only send broadcasts from the outbox until stopped."""
+    settings.require_token()
+    upgrade(settings.effective_database_url)
+    print("Sending broadcasts from the outbox; Ctrl+C stops.", flush=True)
+    asyncio.run(send_until_stopped(settings))
     return 0
 
 
@@ -328,7 +342,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--webhook", metavar="URL", help="receive updates by webhook at this public URL"
     )
+    run.add_argument(
+        "--no-sender",
+        action="store_true",
+        help="leave broadcasts to a separate `panelbot sender` process",
+    )
     run.set_defaults(handler=cmd_run)
+    sub.add_parser(
+        "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
+    ).set_defaults(handler=cmd_sender)
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(

@@ -36,6 +36,17 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(name: str, value: str) -> float:
+    """A setting that must be a number of zero or more."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise SettingsError(f"{name} must be a number of zero or more, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything Panelbot can be configured with."""
@@ -53,6 +64,8 @@ class Settings:
     store_full_postcode: bool = False
     pseudonym_key: str = ""
     log_level: str = "INFO"
+    send_per_second: float = 30.0  # Telegram's limit for ordinary bots; 0: no limit of ours
+    send_in_flight: int = 32
 
     @property
     def effective_database_url(self) -> str:
@@ -89,6 +102,10 @@ class Settings:
             raise SettingsError(
                 f"{ENV_PREFIX}REMINDER_CHECK_MINUTES must be a whole number of minutes"
             )
+        per_second = _number(ENV_PREFIX + "SEND_PER_SECOND", get("SEND_PER_SECOND", "30"))
+        in_flight = _number(ENV_PREFIX + "SEND_IN_FLIGHT", get("SEND_IN_FLIGHT", "32"))
+        if in_flight < 1 or in_flight != int(in_flight):
+            raise SettingsError(f"{ENV_PREFIX}SEND_IN_FLIGHT must be a whole number from 1")
         return cls(
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_api_url=get("TELEGRAM_API_URL", TELEGRAM_API_URL) or TELEGRAM_API_URL,
@@ -103,6 +120,8 @@ class Settings:
             store_full_postcode=_flag(get("STORE_FULL_POSTCODE", "false")),
             pseudonym_key=get("PSEUDONYM_KEY"),
             log_level=get("LOG_LEVEL", "INFO").upper() or "INFO",
+            send_per_second=per_second,
+            send_in_flight=int(in_flight),
         )
 
     def require_token(self) -> str:

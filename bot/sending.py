@@ -1,0 +1,59 @@
+"""Wiring of the broadcast sender: in `panelbot run`, or alone as `panelbot sender`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.channels.bot_api import BotApi
+from bot.config import Settings
+from bot.services.broadcast_text import composer
+from bot.services.delivery import Limits, Sender
+from bot.services.panel_chat import utc_now
+from bot.services.survey_library import SurveyLibrary
+from storage.database import Database, open_database
+from storage.outbox import Outbox
+
+
+@asynccontextmanager
+async def running_sender(
+    settings: Settings, database: Database, library: SurveyLibrary
+) -> AsyncIterator[Sender]:
+    """A sender draining the outbox in the background until the block ends."""
+    limits = Limits(per_second=settings.send_per_second, in_flight=settings.send_in_flight)
+    async with BotApi(
+        settings.telegram_api_url, settings.require_token(), connections=limits.in_flight
+    ) as api:
+        sender = Sender(
+            Outbox(database),
+            api,
+            composer(library),
+            clock=utc_now,
+            limits=limits,
+            sole=database.dialect == "sqlite",
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(sender.run(stop))
+        try:
+            yield sender
+        finally:
+            stop.set()
+            await task
+
+
+async def send_until_stopped(settings: Settings) -> None:
+    """`panelbot sender`: drain the outbox until SIGINT or SIGTERM."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stopping.set)
+    library = SurveyLibrary.load(settings.surveys_dir)
+    async with (
+        open_database(settings.effective_database_url) as database,
+        running_sender(settings, database, library),
+    ):
+        await stopping.wait()
