@@ -22,9 +22,12 @@ from bot.config import Settings, SettingsError
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
-from bot.sending import running_sender, send_until_stopped
+from bot.sending import build_sender, send_until_stopped, sending
 from bot.services.area import AreaProfile, AreaProfileError, check_area
 from bot.services.area_install import install_area, installed_area
+from bot.services.broadcast_wizard import BroadcastWizard
+from bot.services.broadcasts import Broadcasts
+from bot.services.champion_chat import ChampionChat
 from bot.services.commands import command_menus
 from bot.services.composition import LOCALITY, Counts, compose, panel_counts
 from bot.services.maximin import Lottery, Quota, maximin
@@ -34,6 +37,7 @@ from bot.services.quotas import Quotas
 from bot.services.recruitment import Recruitment, place_opened_text
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
+from bot.services.roles import ROLES, Roles
 from bot.services.selection import Candidate, audit_record, candidates, census_quotas, invitation
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
@@ -88,7 +92,18 @@ def build_web_app(
         surveys=surveys,
     )
     application = build_application(token, settings.telegram_api_url)
-    ResidentHandlers(chat).register(application)
+    sender, api = build_sender(settings, database, library)
+    broadcasts = Broadcasts(database, clock=utc_now, wake=sender.wake.set)
+    champions = ChampionChat(
+        database,
+        Roles(database, clock=utc_now),
+        broadcasts,
+        BroadcastWizard(database, broadcasts, library, area, clock=utc_now),
+        area,
+        bot_username=lambda: application.bot.username,
+        clock=utc_now,
+    )
+    ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
     app = create_app(database)
@@ -113,7 +128,7 @@ def build_web_app(
                 await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("bot started (%s)", "webhook" if webhook_url else "long polling")
             if send:
-                async with running_sender(settings, database, library):
+                async with sending(sender, api):
                     yield
             else:
                 yield
@@ -143,6 +158,44 @@ def cmd_sender(settings: Settings, _args: argparse.Namespace) -> int:
     upgrade(settings.effective_database_url)
     print("Sending broadcasts from the outbox; Ctrl+C stops.", flush=True)
     asyncio.run(send_until_stopped(settings))
+    return 0
+
+
+def localities_of(settings: Settings, given: str) -> list[str]:
+    """Comma-separated locality ids, each checked against the area in use."""
+    ids = [part.strip() for part in given.split(",") if part.strip()]
+    area = area_in_use(settings)
+    unknown = [i for i in ids if area is None or i not in area.localities]
+    if unknown:
+        known = ", ".join(area.localities) if area else "none: load an area pack first"
+        raise SettingsError(f"unknown localities {', '.join(unknown)} (known: {known})")
+    return ids
+
+
+def cmd_role(settings: Settings, args: argparse.Namespace) -> int:
+    """Grant or revoke a role, or make a one-time invite code for one."""
+    localities = localities_of(settings, args.localities or "")
+    roles = Roles(Database(settings.effective_database_url), clock=utc_now)
+
+    async def act() -> str:
+        try:
+            if args.role_command == "grant":
+                await roles.grant(args.chat_id, args.role, localities, actor="cli")
+                return f"Account {args.chat_id} is now {args.role}."
+            if args.role_command == "revoke":
+                done = await roles.revoke(args.chat_id, args.role, actor="cli")
+                return f"Account {args.chat_id} is no longer {args.role}." if done else "Not held."
+            code = await roles.invite(args.role, localities, actor="cli", days=args.days)
+            return (
+                f"One-time code for a {args.role}, valid {args.days} days. "
+                f"They send this to the bot:\n/champion {code}"
+            )
+        except ValueError as error:
+            raise SettingsError(str(error)) from error
+        finally:
+            await roles.database.dispose()
+
+    print(asyncio.run(act()))
     return 0
 
 
@@ -351,6 +404,21 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
     ).set_defaults(handler=cmd_sender)
+    role = sub.add_parser("role", help="admins, co-design leads and community champions")
+    role_sub = role.add_subparsers(dest="role_command", required=True)
+    for name, text in (
+        ("grant", "give an account (its numeric Telegram id) a role"),
+        ("revoke", "take a role away"),
+        ("invite", "make a one-time code that gives a role to whoever sends /champion CODE"),
+    ):
+        command = role_sub.add_parser(name, help=text)
+        if name != "invite":
+            command.add_argument("--chat-id", type=int, required=True, help="Telegram user id")
+        command.add_argument("--role", choices=ROLES, required=True)
+        command.add_argument("--localities", help="comma-separated locality ids (champions)")
+        if name == "invite":
+            command.add_argument("--days", type=int, default=14, help="days the code is valid")
+        command.set_defaults(handler=cmd_role)
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(

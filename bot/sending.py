@@ -18,27 +18,31 @@ from storage.database import Database, open_database
 from storage.outbox import Outbox
 
 
-@asynccontextmanager
-async def running_sender(
+def build_sender(
     settings: Settings, database: Database, library: SurveyLibrary
-) -> AsyncIterator[Sender]:
-    """A sender draining the outbox in the background until the block ends."""
+) -> tuple[Sender, BotApi]:
+    """A sender with the settings' limits, and the Bot API client it sends through."""
     limits = Limits(per_second=settings.send_per_second, in_flight=settings.send_in_flight)
-    async with BotApi(
-        settings.telegram_api_url, settings.require_token(), connections=limits.in_flight
-    ) as api:
-        sender = Sender(
-            Outbox(database),
-            api,
-            composer(library),
-            clock=utc_now,
-            limits=limits,
-            sole=database.dialect == "sqlite",
-        )
+    api = BotApi(settings.telegram_api_url, settings.require_token(), connections=limits.in_flight)
+    sender = Sender(
+        Outbox(database),
+        api,
+        composer(library),
+        clock=utc_now,
+        limits=limits,
+        sole=database.dialect == "sqlite",
+    )
+    return sender, api
+
+
+@asynccontextmanager
+async def sending(sender: Sender, api: BotApi) -> AsyncIterator[None]:
+    """The sender draining the outbox in the background until the block ends."""
+    async with api:
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop))
         try:
-            yield sender
+            yield
         finally:
             stop.set()
             await task
@@ -54,6 +58,6 @@ async def send_until_stopped(settings: Settings) -> None:
     library = SurveyLibrary.load(settings.surveys_dir)
     async with (
         open_database(settings.effective_database_url) as database,
-        running_sender(settings, database, library),
+        sending(*build_sender(settings, database, library)),
     ):
         await stopping.wait()

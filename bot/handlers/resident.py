@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.channels.telegram import TelegramApp, chosen_label, keyboard, send_replies
+from bot.services.champion_chat import ChampionChat
 from bot.services.chat import Inbound, Reply, Voice
 from bot.services.panel_chat import PanelChat, apology
 
@@ -57,17 +58,22 @@ async def with_voice(event: Inbound, message: Message | None) -> Inbound:
 
 
 class ResidentHandlers:
-    """The handlers that route every private message and button press to PanelChat."""
+    """The handlers that route every private message and button press: to the champions'
+    service when it is theirs, else to PanelChat."""
 
-    def __init__(self, chat: PanelChat) -> None:
+    def __init__(self, chat: PanelChat, champions: ChampionChat | None = None) -> None:
         self.chat = chat
+        self.champions = champions
 
     async def on_update(self, update: Update, context: Context) -> None:
         """Handle one message or button press."""
         event = inbound_from(update)
         if event is None:
             return
-        outcome = await self.chat.handle(await with_voice(event, update.message))
+        if self.champions is not None and await self.champions.claims(event):
+            outcome = await self.champions.handle(event)
+        else:
+            outcome = await self.chat.handle(await with_voice(event, update.message))
         query = update.callback_query
         if query is not None:
             await query.answer(outcome.notice)

@@ -54,3 +54,11 @@ class SurveyLibrary:
             and survey.is_open(at)
             and (survey.audience is None or survey.audience.includes(locality, profile))
         ]
+
+    def open_surveys(self, at: datetime) -> list[Survey]:
+        """Every survey open at `at`, whatever its audience, in id order (not the story)."""
+        return [
+            survey
+            for survey_id, survey in sorted(self.surveys.items())
+            if survey_id != STORY_SURVEY_ID and survey.is_open(at)
+        ]
