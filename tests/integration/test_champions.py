@@ -59,6 +59,20 @@ class Champion:
         return "\n".join(reply.text for reply in self.last.replies)
 
 
+async def city_champion(
+    database: Database, clock: FakeClock, chat_id: int, message: str | None = None
+) -> Champion:
+    """A City Centre champion, in the wizard with a message typed when one is given."""
+    chat = champion_chat(database, clock)
+    await Roles(database, clock=clock).grant(chat_id, CHAMPION, ["city_centre"], actor="test")
+    champion = Champion(chat, chat_id)
+    if message is not None:
+        await champion.send(command="broadcast")
+        await champion.press("A message")
+        await champion.send(text=message)
+    return champion
+
+
 def champion_chat(database: Database, clock: FakeClock) -> ChampionChat:
     woken: list[bool] = []
     broadcasts = Broadcasts(database, clock=clock, wake=lambda: woken.append(True))
@@ -154,12 +168,7 @@ async def test_the_wizard_sends_to_a_segment_of_the_champions_own_area(
 async def test_a_champion_cannot_reach_beyond_their_area_even_with_a_forged_button(
     database: Database, clock: FakeClock
 ) -> None:
-    chat = champion_chat(database, clock)
-    await Roles(database, clock=clock).grant(79, CHAMPION, ["city_centre"], actor="test")
-    champion = Champion(chat, 79)
-    await champion.send(command="broadcast")
-    await champion.press("A message")
-    await champion.send(text="Hello")
+    champion = await city_champion(database, clock, 79, "Hello")
     await champion.send(button="w:place:*")  # "everywhere" is not theirs
     assert champion.last.stale
     await champion.send(button="w:place:east_valley")
@@ -204,11 +213,6 @@ async def test_a_scheduled_broadcast_can_be_cancelled_by_its_champion_only(
 async def test_an_empty_or_overlong_message_is_asked_for_again(
     database: Database, clock: FakeClock, typed: str
 ) -> None:
-    chat = champion_chat(database, clock)
-    await Roles(database, clock=clock).grant(82, CHAMPION, ["city_centre"], actor="test")
-    champion = Champion(chat, 82)
-    await champion.send(command="broadcast")
-    await champion.press("A message")
-    await champion.send(text=typed)
+    champion = await city_champion(database, clock, 82, typed)
     assert "up to 3500 characters" in champion.text()
-    assert await chat.wizard.awaiting_text(82)
+    assert await champion.chat.wizard.awaiting_text(82)
