@@ -30,9 +30,11 @@ async def press_nth(resident: Resident, message: Any, index: int) -> Any:
     return await resident.next(timeout=10, kinds=("message",))
 
 
-async def join_by_position(resident: Resident, language: str, postcode: str = "LS6 1AA") -> Any:
+async def join_by_position(
+    resident: Resident, language: str, postcode: str = "LS6 1AA", start: str = ""
+) -> Any:
     """Join in any language by pressing buttons by position (no special-category questions)."""
-    await resident.command("start")
+    await resident.command("start", start)
     languages = await resident.next(timeout=10)
     notice = await press_nth(resident, languages, LANGUAGE_POSITION[language])
     special = await press_nth(resident, notice, 0)  # yes, join

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,64 +14,6 @@ from tests.e2e.conftest import BotProcess
 from tests.e2e.journeys import join_by_position, press_nth, step
 
 pytestmark = pytest.mark.e2e
-
-TRANSPORT = """\
-format: 1
-id: community_transport
-version: 2
-languages: [en, pl]
-title: {en: "Getting to appointments", pl: "Dojazd na wizyty"}
-questions:
-  - id: how
-    type: multi_choice
-    text: {en: "How do you get to appointments?", pl: "Jak dojeżdżasz na wizyty?"}
-    choices:
-      - {id: "bus", text: {en: "Bus", pl: "Autobus"}}
-      - {id: "car", text: {en: "Car", pl: "Samochód"}}
-      - {id: "walk", text: {en: "Walk", pl: "Pieszo"}}
-  - id: minutes
-    type: number
-    min: 0
-    max: 300
-    text: {en: "How many minutes does it take?", pl: "Ile minut to zajmuje?"}
-  - id: missed
-    type: yes_no
-    text:
-      en: "Have you missed one because of transport?"
-      pl: "Czy opuściłeś wizytę z powodu dojazdu?"
-  - id: what_happened
-    type: text
-    when: {missed: "yes"}
-    text: {en: "What happened?", pl: "Co się stało?"}
-  - id: ease
-    type: scale
-    min: 1
-    max: 5
-    min_label: {en: "Very hard", pl: "Bardzo trudno"}
-    max_label: {en: "Very easy", pl: "Bardzo łatwo"}
-    text: {en: "How easy is it overall?", pl: "Ogólnie, jak łatwo?"}
-"""
-
-
-@pytest.fixture
-def survey_bot(
-    peer_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[BotProcess]:
-    """A bot serving a survey folder written just now."""
-    surveys = tmp_path / "surveys"
-    surveys.mkdir()
-    (surveys / "transport.yaml").write_text(TRANSPORT, encoding="utf-8")
-    token = f"{abs(hash(request.node.nodeid)) % 10**9}:SURVEY"
-    process = BotProcess(
-        peer_url,
-        token,
-        tmp_path / "data",
-        tmp_path / "bot.log",
-        env={"PANELBOT_SURVEYS_DIR": str(surveys)},
-    )
-    process.start()
-    yield process
-    process.stop()
 
 
 def stored_answers(data_dir: Path) -> dict[str, object]:
