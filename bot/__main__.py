@@ -34,7 +34,7 @@ from bot.services.maximin import Lottery, Quota, maximin
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.panel_status import status_table
 from bot.services.quotas import Quotas
-from bot.services.recruitment import Recruitment, place_opened_text
+from bot.services.recruitment import Recruitment
 from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
 from bot.services.roles import ROLES, Roles
@@ -279,21 +279,21 @@ def census_area(settings: Settings) -> AreaProfile:
 
 
 def cmd_panel_draw(settings: Settings, _args: argparse.Namespace) -> int:
-    """Move reserve residents whose groups have room onto the panel, and tell them."""
-    token = settings.require_token()
+    """Move reserve residents whose groups have room onto the panel; queue the news for them."""
     quotas = Quotas.from_area(census_area(settings))
     if quotas is None:
         raise SettingsError("the area pack has no panel_size, so there are no quotas")
 
-    async def draw() -> tuple[int, int]:
+    async def draw() -> int:
         url = settings.effective_database_url
         async with open_database(url) as database, database.transaction() as session:
-            promoted = await Recruitment(quotas).draw(PanelRepository(session))
-            news = [(r.chat_id, place_opened_text(r.language)) for r in promoted]
-        return len(news), await send_direct(token, settings.telegram_api_url, news)
+            return len(await Recruitment(quotas).draw_and_tell(PanelRepository(session), utc_now()))
 
-    moved, told = asyncio.run(draw())
-    print(f"{moved} moved from the reserve list onto the panel; {told} told in the chat.")
+    moved = asyncio.run(draw())
+    print(
+        f"{moved} moved from the reserve list onto the panel; the bot (or `panelbot sender`) "
+        "tells them in the chat."
+    )
     return 0
 
 

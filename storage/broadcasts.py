@@ -85,6 +85,24 @@ class BroadcastRepository:
 
     async def create(self, broadcast: Broadcast, audience: Audience) -> Broadcast:
         """Store a broadcast and one outbox row per recipient, together."""
+        return await self._queue(broadcast, reachable(audience))
+
+    async def notify(self, notice: str, resident_ids: list[int], now: datetime) -> Broadcast:
+        """A service notice (its key in `text`) to named residents, through the outbox."""
+        broadcast = Broadcast(
+            created_at=now,
+            kind="notice",
+            text=notice,
+            audience={"residents": resident_ids},
+            send_at=now,
+            urgent=False,
+            status="scheduled",
+            recipients=0,
+        )
+        return await self._queue(broadcast, Resident.id.in_(resident_ids))
+
+    async def _queue(self, broadcast: Broadcast, who: ColumnElement[bool]) -> Broadcast:
+        """Store a broadcast and an outbox row for each resident `who` selects."""
         self.session.add(broadcast)
         await self.session.flush()
         recipients = select(
@@ -94,7 +112,7 @@ class BroadcastRepository:
             literal("pending"),
             literal(0),
             literal(broadcast.send_at, UtcDateTime()),
-        ).where(reachable(audience))
+        ).where(who)
         columns = ["broadcast_id", "resident_id", "chat_id", "status", "attempts", "not_before"]
         result = await self.session.execute(insert(OutboxMessage).from_select(columns, recipients))
         broadcast.recipients = int(getattr(result, "rowcount", 0) or 0)

@@ -514,7 +514,13 @@ class PanelChat:
         if value == steps.YES:
             runs = SurveyRunRepository(residents.session)
             voice_keys = await voice_keys_of(runs, resident.id)
+            leaving_member = resident.status == MEMBER
             await residents.erase(resident)
+            if leaving_member and self.recruitment is not None:
+                await residents.session.flush()  # their place is free for the reserve list
+                await self.recruitment.draw_and_tell(
+                    PanelRepository(residents.session), self.clock()
+                )
             if self.surveys is not None:
                 self.surveys.delete_voice(voice_keys)
             return self._say(

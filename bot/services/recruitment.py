@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.i18n import gettext as _
 from bot.i18n import language
 from bot.services.composition import ETHNIC_GROUP, LOCALITY
 from bot.services.profile import ETHNICITY, ethnicities_in_group
 from bot.services.quotas import Group, Quotas, groups_of
+from storage.broadcasts import BroadcastRepository
 from storage.models import Resident
 from storage.repositories import PanelRepository
+
+PLACE_OPENED = "place_opened"  # the notice sent to those drawn from the reserve list
 
 
 def place_opened_text(language_code: str) -> str:
@@ -37,6 +42,14 @@ class Recruitment:
                 continue
             counts[(feature, category)] = await self._members(panel, feature, category)
         return self.quotas.full(groups, counts)
+
+    async def draw_and_tell(self, panel: PanelRepository, now: datetime) -> list[Resident]:
+        """Draw from the reserve list and queue the good news for each one drawn."""
+        promoted = await self.draw(panel)
+        if promoted:
+            ids = [resident.id for resident in promoted]
+            await BroadcastRepository(panel.session).notify(PLACE_OPENED, ids, now)
+        return promoted
 
     async def draw(self, panel: PanelRepository) -> list[Resident]:
         """Move reserve residents whose groups have room onto the panel; return them, to tell."""

@@ -15,7 +15,8 @@ from bot.services.broadcast_text import composer
 from bot.services.broadcasts import MESSAGE, SURVEY, Broadcasts, Draft, NotAllowed, Report
 from bot.services.delivery import Limits, Sender
 from bot.services.quiet_hours import QuietHours
-from storage.broadcasts import Audience
+from bot.services.recruitment import PLACE_OPENED, place_opened_text
+from storage.broadcasts import Audience, BroadcastRepository
 from storage.database import Database
 from storage.models import OutboxMessage, Resident, SurveyRun
 from storage.outbox import Outbox
@@ -270,3 +271,18 @@ async def test_messages_left_in_flight_by_a_dead_sender_are_sent_after_a_restart
     report = await drain(database, url, made)
     assert dict(api.received) == {chat: 1 for chat in range(1, 6)}
     assert report.sent == 5
+
+
+async def test_a_notice_goes_to_named_residents_in_their_own_language(
+    database: Database, fake: tuple[FakeBotApi, str]
+) -> None:
+    api, url = fake
+    api.keep_payloads = True
+    await add_members(database, 3)
+    async with database.transaction() as session:
+        await session.execute(update(Resident).where(Resident.chat_id == 2).values(language="cy"))
+        ids = dict((await session.execute(select(Resident.chat_id, Resident.id))).tuples().all())
+        notice = await BroadcastRepository(session).notify(PLACE_OPENED, [ids[1], ids[2]], now())
+    await drain(database, url, notice.id)
+    texts = {message["chat_id"]: message["text"] for message in api.payloads}
+    assert texts == {1: place_opened_text("en"), 2: place_opened_text("cy")}

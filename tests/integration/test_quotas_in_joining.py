@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from bot.services.area import AreaProfile
 from bot.services.panel_chat import PanelChat
 from bot.services.quotas import Quotas, groups_of
-from bot.services.recruitment import Recruitment, place_opened_text
+from bot.services.recruitment import PLACE_OPENED, Recruitment, place_opened_text
 from storage.database import Database
-from storage.models import Resident
+from storage.models import Broadcast, OutboxMessage, Resident
 from storage.repositories import PanelRepository
 from tests.conftest import FakeClock
 from tests.support.driver import LAST_ANSWER, ResidentDriver, join
@@ -83,13 +83,16 @@ async def test_the_reserve_is_drawn_from_when_a_place_opens(
         await join(driver, postcode="LS12 1AA")
         clock.advance(60)
     await members[0].command("forgetme")
-    await members[0].press_label("Yes, delete everything")
+    await members[0].press_label("Yes, delete everything")  # the longest-waiting takes the place
+    assert await statuses(database) == {"member": limit, "reserve": 1}
+    async with database.transaction() as session:
+        notice = (await session.execute(select(Broadcast))).scalar_one()
+        queued = (await session.execute(select(OutboxMessage.chat_id))).scalars().all()
+    assert (notice.kind, notice.text, queued) == ("notice", PLACE_OPENED, [200])
     quotas = Quotas.from_area(area)
     assert quotas is not None
-    async with database.transaction() as session:
-        promoted = await Recruitment(quotas).draw(PanelRepository(session))
-        assert [r.chat_id for r in promoted] == [200]  # the one who waited longest
-    assert await statuses(database) == {"member": limit, "reserve": 1}
+    async with database.transaction() as session:  # nobody else has room: nothing more drawn
+        assert await Recruitment(quotas).draw(PanelRepository(session)) == []
     assert "now a member" in place_opened_text("en")
     assert place_opened_text("cy") != place_opened_text("en")
     await waiting[0].command("surveys")
