@@ -19,11 +19,13 @@ from bot.services.quiet_hours import LONDON
 from bot.services.roles import Reach
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
+from bot.surveys import Survey
 from storage.broadcasts import Audience
 from storage.database import Database
 from storage.drafts import DraftRepository
 
 PREFIX = "w"
+FOLLOW_UP = "follow_up"  # "you said, we did": a message to those who answered a survey
 EVERYWHERE, EVERYONE = "*", "*"
 # Special-category answers (ethnicity, health) are never used to pick an audience.
 AUDIENCE_FEATURES = tuple(f for f in FEATURES if not f.special_category)
@@ -62,6 +64,7 @@ class BroadcastWizard:
         buttons = (
             (Button(press("kind", MESSAGE), _("A message")),),
             (Button(press("kind", SURVEY), _("An invitation to a survey")),),
+            (Button(press("kind", FOLLOW_UP), _("News for those who answered a survey")),),
             _cancel_row(),
         )
         return Outcome([Reply(_("What would you like to send?"), buttons)])
@@ -91,14 +94,20 @@ class BroadcastWizard:
         draft = await self._load(chat_id)
         if draft is None or draft.get("step") != step:
             return Outcome(notice=_("That button is from an earlier step."), stale=True)
-        if step == "kind" and value in (MESSAGE, SURVEY):
+        if step == "kind" and value in (MESSAGE, SURVEY, FOLLOW_UP):
+            if value == FOLLOW_UP:
+                return await self._ask_survey(chat_id, {**draft, "kind": MESSAGE}, FOLLOW_UP)
             draft.update(kind=value)
             return await self._ask_text_or_survey(chat_id, draft)
-        if step == "survey" and value in {s.id for s in self.library.open_surveys(self.clock())}:
+        if step == "survey" and value in {s.id for s in self._surveys(draft)}:
+            if draft.get("purpose") == FOLLOW_UP:
+                return await self._ask_text({**draft, "answered": value}, chat_id)
             draft.update(survey=value)
             return await self._ask_place(chat_id, reach, draft)
         if step == "place" and value in self._places(reach):
             draft.update(place=value)
+            if draft.get("answered"):
+                return await self._preview(chat_id, reach, draft)
             return await self._ask_who(chat_id, draft)
         if step == "who" and (value == EVERYONE or value in FEATURES_BY_ID):
             return await self._after_who(chat_id, reach, draft, value)
@@ -112,16 +121,29 @@ class BroadcastWizard:
     # ------------------------------------------------------------------ steps
     async def _ask_text_or_survey(self, chat_id: int, draft: dict[str, Any]) -> Outcome:
         if draft["kind"] == MESSAGE:
-            await self._save(chat_id, {**draft, "step": "text"})
-            text = _("Type your message now, as you want residents to read it.")
-            return Outcome([Reply(text, (_cancel_row(),))])
-        surveys = self.library.open_surveys(self.clock())
+            return await self._ask_text(draft, chat_id)
+        return await self._ask_survey(chat_id, draft, SURVEY)
+
+    async def _ask_text(self, draft: dict[str, Any], chat_id: int) -> Outcome:
+        await self._save(chat_id, {**draft, "step": "text"})
+        text = _("Type your message now, as you want residents to read it.")
+        return Outcome([Reply(text, (_cancel_row(),))])
+
+    async def _ask_survey(self, chat_id: int, draft: dict[str, Any], purpose: str) -> Outcome:
+        draft = {**draft, "step": "survey", "purpose": purpose}
+        surveys = self._surveys(draft)
         if not surveys:
             await self._drop(chat_id)
             return Outcome([Reply(_("There are no open surveys to invite people to."))])
-        await self._save(chat_id, {**draft, "step": "survey"})
+        await self._save(chat_id, draft)
         rows = [(Button(press("survey", s.id), SurveyView(s, 0).title),) for s in surveys]
         return Outcome([Reply(_("Which survey?"), (*rows, _cancel_row()))])
+
+    def _surveys(self, draft: dict[str, Any]) -> list[Survey]:
+        """Open surveys to invite to; for a follow-up, any survey (closed ones too)."""
+        if draft.get("purpose") == FOLLOW_UP:
+            return [s for s in self.library.surveys.values() if s.id != self.library.story.id]
+        return self.library.open_surveys(self.clock())
 
     async def _ask_place(self, chat_id: int, reach: Reach, draft: dict[str, Any]) -> Outcome:
         places = self._places(reach)
@@ -220,10 +242,14 @@ class BroadcastWizard:
         localities = () if place == EVERYWHERE else (place,)
         feature = draft.get("feature")
         filters = {feature: (draft["value"],)} if feature and "value" in draft else {}
-        return Audience(localities, filters)
+        return Audience(localities, filters, draft.get("answered"))
 
     def _describe(self, draft: dict[str, Any]) -> str:
         place = self._place_name(draft.get("place", EVERYWHERE))
+        answered = self.library.get(draft.get("answered") or "")
+        if answered is not None:
+            title = SurveyView(answered, 0).title
+            return _("{place}, who answered {title}").format(place=place, title=title)
         feature = FEATURES_BY_ID.get(draft.get("feature", ""))
         category = feature.category(draft.get("value", "")) if feature else None
         if feature is None or category is None:

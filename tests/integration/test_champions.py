@@ -17,7 +17,7 @@ from bot.services.chat import Inbound, Outcome
 from bot.services.panel_chat import PanelChat
 from bot.services.roles import CHAMPION, Roles
 from storage.database import Database
-from storage.models import AuditEntry, Broadcast, OutboxMessage
+from storage.models import AuditEntry, Broadcast, OutboxMessage, Resident, SurveyRun
 from tests.conftest import FakeClock
 from tests.integration.test_survey_chat import library
 from tests.support.driver import ResidentDriver, join
@@ -216,3 +216,37 @@ async def test_an_empty_or_overlong_message_is_asked_for_again(
     champion = await city_champion(database, clock, 82, typed)
     assert "up to 3500 characters" in champion.text()
     assert await champion.chat.wizard.awaiting_text(82)
+
+
+async def test_news_for_those_who_answered_reaches_exactly_them_in_the_champions_area(
+    database: Database, clock: FakeClock
+) -> None:
+    champion = await city_champion(database, clock, 83)
+    await recruit(database, clock, "nobody", 9400, 3)
+    async with database.transaction() as session:
+        ids = dict((await session.execute(select(Resident.chat_id, Resident.id))).tuples().all())
+        for chat_id in (9400, 9402):
+            session.add(
+                SurveyRun(
+                    resident_id=ids[chat_id],
+                    survey_id="branching",
+                    survey_version=3,
+                    status="submitted",
+                    state={},
+                    started_at=clock(),
+                    updated_at=clock(),
+                    reminders_sent=0,
+                )
+            )
+    await champion.send(command="broadcast")
+    await champion.press("News for those who answered a survey")
+    await champion.press("Pets and wellbeing")
+    await champion.send(text="You said the vet was too far: a clinic now opens in the library.")
+    await champion.press("City Centre")
+    assert "This will go to 2 members: City Centre, who answered Pets and wellbeing." in (
+        champion.text()
+    )
+    await champion.press("Send now")
+    async with database.transaction() as session:
+        queued = sorted((await session.execute(select(OutboxMessage.chat_id))).scalars())
+    assert queued == [9400, 9402]
