@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InviteCode, Resident, Role
+from storage.models import InviteCode, ProfileAnswer, Resident, Role
 
 
 class RoleRepository:
@@ -47,6 +47,16 @@ class RoleRepository:
         """The invite with this code hash, locked until the transaction ends."""
         query = select(InviteCode).where(InviteCode.code_hash == code_hash).with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def recruit_profiles(self, referral_code: str) -> list[tuple[str, str, int]]:
+        """(feature, value, residents) over everyone who joined through a referral code."""
+        query = (
+            select(ProfileAnswer.feature, ProfileAnswer.value, func.count())
+            .join(Resident, Resident.id == ProfileAnswer.resident_id)
+            .where(Resident.referral_code == referral_code)
+            .group_by(ProfileAnswer.feature, ProfileAnswer.value)
+        )
+        return [(f, v, int(n)) for f, v, n in await self.session.execute(query)]
 
     async def recruits(self, referral_code: str) -> list[Resident]:
         """Residents who joined through a referral code (profiles not loaded)."""

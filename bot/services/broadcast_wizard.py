@@ -17,6 +17,7 @@ from bot.services.chat import Button, Outcome, Reply
 from bot.services.profile import FEATURES, FEATURES_BY_ID, PREFER_NOT_TO_SAY
 from bot.services.quiet_hours import LONDON
 from bot.services.roles import Reach
+from bot.services.send_time import parse_send_time
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
 from bot.surveys import Survey
@@ -25,7 +26,11 @@ from storage.database import Database
 from storage.drafts import DraftRepository
 
 PREFIX = "w"
-FOLLOW_UP = "follow_up"  # "you said, we did": a message to those who answered a survey
+FOLLOW_UP = "follow_up"
+TYPED_STEPS = (
+    "text",
+    "at",
+)  # steps answered by typing  # "you said, we did": a message to those who answered a survey
 EVERYWHERE, EVERYONE = "*", "*"
 # Special-category answers (ethnicity, health) are never used to pick an audience.
 AUDIENCE_FEATURES = tuple(f for f in FEATURES if not f.special_category)
@@ -72,13 +77,19 @@ class BroadcastWizard:
     async def awaiting_text(self, chat_id: int) -> bool:
         """Whether the champion's next typed message is the broadcast's text."""
         draft = await self._load(chat_id)
-        return draft is not None and draft.get("step") == "text"
+        return draft is not None and draft.get("step") in TYPED_STEPS
 
     async def typed(self, chat_id: int, reach: Reach, text: str) -> Outcome:
-        """The message to send, typed by the champion."""
+        """The message to send, or the time to send it, typed by the champion."""
         draft = await self._load(chat_id)
-        if draft is None or draft.get("step") != "text":
+        if draft is None or draft.get("step") not in TYPED_STEPS:
             return Outcome([Reply(_("Send /broadcast to start a new broadcast."))])
+        if draft["step"] == "at":
+            moment = parse_send_time(text, self.clock())
+            if moment is None:
+                again = _("Please type a day and time like 24/11 18:30, or a time like 6pm.")
+                return Outcome([Reply(again, (_cancel_row(),))])
+            return await self._send(chat_id, reach, draft, moment)
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             limit = _("Please send a message of up to {limit} characters.")
@@ -114,8 +125,12 @@ class BroadcastWizard:
         if step == "value" and self._is_category(draft.get("feature", ""), value):
             draft.update(value=value)
             return await self._preview(chat_id, reach, draft)
+        if step == "when" and value == "at":
+            await self._save(chat_id, {**draft, "step": "at"})
+            ask = _("When? Type a day and time like 24/11 18:30, or a time like 6pm (UK time).")
+            return Outcome([Reply(ask, (_cancel_row(),))])
         if step == "when" and value in ("now", "evening", "tomorrow"):
-            return await self._send(chat_id, reach, draft, value)
+            return await self._send(chat_id, reach, draft, self._moment(value))
         return Outcome(notice=_("That button is from an earlier step."), stale=True)
 
     # ------------------------------------------------------------------ steps
@@ -193,12 +208,14 @@ class BroadcastWizard:
             (Button(press("when", "now"), _("Send now")),),
             (Button(press("when", "evening"), _("Send at 6pm")),),
             (Button(press("when", "tomorrow"), _("Send tomorrow at 10am")),),
+            (Button(press("when", "at"), _("Another time")),),
             _cancel_row(),
         )
         return Outcome([Reply(text, rows)])
 
-    async def _send(self, chat_id: int, reach: Reach, draft: dict[str, Any], when: str) -> Outcome:
-        send_at = self._moment(when)
+    async def _send(
+        self, chat_id: int, reach: Reach, draft: dict[str, Any], send_at: datetime
+    ) -> Outcome:
         made = await self.broadcasts.send(
             Draft(
                 kind=draft["kind"],

@@ -22,7 +22,7 @@ from bot.services.broadcasts import Broadcasts, NotAllowed, Report
 from bot.services.chat import Button, Document, Inbound, Outcome, Reply
 from bot.services.composition import ETHNIC_GROUP, compose, panel_counts
 from bot.services.disclosure import shown
-from bot.services.profile import ETHNIC_GROUPS, FEATURES_BY_ID
+from bot.services.profile import ETHNIC_GROUPS, FEATURES, FEATURES_BY_ID
 from bot.services.quiet_hours import LONDON
 from bot.services.roles import CHAMPION, Reach, Roles
 from storage.broadcasts import BroadcastRepository
@@ -34,6 +34,8 @@ COMMANDS = ("champion", "mylink", "mystats", "broadcast", "broadcasts")
 CANCEL_PREFIX = "bc"
 HOLDERS_TTL = 60.0  # seconds an account's new role may take to be seen by other workers
 SHORT_GROUPS = 3
+# Champions see their recruits by these only: never by ethnicity or health.
+STATS_FEATURES = tuple(f for f in FEATURES if not f.special_category)
 
 
 class ChampionChat:
@@ -137,12 +139,11 @@ class ChampionChat:
 
     async def _stats(self, chat_id: int, localities: tuple[str, ...] | None) -> Outcome:
         async with self.database.transaction() as session:
-            role = await RoleRepository(session).find(chat_id, CHAMPION)
-            recruits = (
-                await RoleRepository(session).recruits(role.referral_code)
-                if role is not None and role.referral_code
-                else []
-            )
+            roles = RoleRepository(session)
+            role = await roles.find(chat_id, CHAMPION)
+            code = role.referral_code if role is not None else None
+            recruits = await roles.recruits(code) if code else []
+            profiles = await roles.recruit_profiles(code) if code else []
             on_panel = [r for r in recruits if r.status == "member"]
             panel = PanelRepository(session)
             counts = panel_counts(await panel.profile_counts())
@@ -152,9 +153,25 @@ class ChampionChat:
                 joined=shown(len(recruits)), members=shown(len(on_panel))
             )
         ]
+        lines.extend(self._recruit_groups(profiles))
         lines.extend(self._short_groups(localities, counts, members))
         lines.append(_("* means fewer than 8: small numbers are hidden to protect privacy."))
         return Outcome([Reply("\n\n".join(lines))])
+
+    @staticmethod
+    def _recruit_groups(profiles: list[tuple[str, str, int]]) -> list[str]:
+        """Who joined through the link, per group of each non-sensitive feature."""
+        lines = []
+        for feature in STATS_FEATURES:
+            parts = [
+                f"{_(category.label)} {shown(count)}"
+                for category in feature.categories
+                for answered, value, count in profiles
+                if answered == feature.id and value == category.id
+            ]
+            if parts:
+                lines.append(f"{_(feature.name)}: {', '.join(parts)}")
+        return lines
 
     def _short_groups(
         self,

@@ -138,6 +138,8 @@ async def test_a_champions_link_counts_who_joined_by_numbers_with_small_ones_hid
     await recruit(database, clock, role.referral_code, 9100, 9)
     await champion.send(command="mystats")
     assert "joined through your link: 10 (on the panel: 10)" in champion.text()
+    assert "Age: 65 to 74 10" in champion.text() and "Unpaid carer: Yes 10" in champion.text()
+    assert "Pakistani" not in champion.text()  # never by ethnicity or health
     assert "City Centre needs more:" in champion.text()
 
 
@@ -189,7 +191,11 @@ async def test_a_scheduled_broadcast_can_be_cancelled_by_its_champion_only(
     await champion.send(text="Drop-in session on Friday")
     await champion.press("City Centre")
     await champion.press("Everyone there")
-    await champion.press("Send tomorrow at 10am")
+    await champion.press("Another time")
+    await champion.send(text="half past six")
+    assert "Please type a day and time like 24/11 18:30" in champion.text()
+    await champion.send(text="24/11 18:30")
+    assert "from 24/11 18:30" in champion.text()
     await champion.send(command="broadcasts")
     assert "Cancel it" in champion.labels()
     other = Champion(chat, 81)
