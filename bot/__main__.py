@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import secrets
 import sys
@@ -23,6 +24,7 @@ from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
 from bot.sending import build_sender, send_until_stopped, sending
+from bot.services.accounts import AccountError, Accounts
 from bot.services.area import AreaProfile, AreaProfileError, check_area
 from bot.services.area_install import install_area, installed_area
 from bot.services.broadcast_wizard import BroadcastWizard
@@ -30,6 +32,7 @@ from bot.services.broadcasts import Broadcasts
 from bot.services.champion_chat import ChampionChat
 from bot.services.commands import command_menus
 from bot.services.composition import LOCALITY, Counts, compose, panel_counts
+from bot.services.dashboard import Dashboard
 from bot.services.maximin import Lottery, Quota, maximin
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.panel_status import status_table
@@ -43,6 +46,7 @@ from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import Problem, SurveyError, check_survey, load_survey
 from bot.web.app import create_app
+from bot.web.guard import public
 from storage.database import Database, open_database, upgrade
 from storage.files import FileStore
 from storage.repositories import PanelRepository, SelectionRepository
@@ -106,11 +110,12 @@ def build_web_app(
     ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
-    app = create_app(database)
+    accounts = Accounts(database, clock=utc_now)
+    app = create_app(database, accounts, Dashboard(database, library, area, clock=utc_now))
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
         path = urlsplit(webhook_url).path or "/telegram"
-        app.router.add_post(path, WebhookReceiver(application, secret).receive)
+        app.router.add_post(path, public(WebhookReceiver(application, secret).receive))
 
     async def telegram_lifecycle(_app: web.Application) -> AsyncIterator[None]:
         async with application:
@@ -196,6 +201,42 @@ def cmd_role(settings: Settings, args: argparse.Namespace) -> int:
             await roles.database.dispose()
 
     print(asyncio.run(act()))
+    return 0
+
+
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a dashboard account; the password is asked for (or read from stdin)."""
+    localities = localities_of(settings, args.localities or "")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (12 characters or more): ")
+        if getpass.getpass("Again: ") != password:
+            raise SettingsError("the two passwords differ")
+
+    async def add() -> None:
+        async with open_database(settings.effective_database_url) as database:
+            await Accounts(database, clock=utc_now).add(
+                args.username, args.role, password, localities
+            )
+
+    try:
+        asyncio.run(add())
+    except AccountError as error:
+        raise SettingsError(str(error)) from error
+    print(f"Account {args.username.strip().lower()} ({args.role}) added.")
+    return 0
+
+
+def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
+    """Migrate, then serve only the dashboard (no Telegram)."""
+    area = area_in_use(settings)
+    database = Database(settings.effective_database_url)
+    library = SurveyLibrary.load(settings.surveys_dir)
+    accounts = Accounts(database, clock=utc_now)
+    app = create_app(database, accounts, Dashboard(database, library, area, clock=utc_now))
+    print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0
 
 
@@ -404,6 +445,17 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
     ).set_defaults(handler=cmd_sender)
+    sub.add_parser("dashboard", help="serve only the dashboard").set_defaults(handler=cmd_dashboard)
+    user = sub.add_parser("user", help="dashboard accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add_user = user_sub.add_parser("add", help="add a dashboard account")
+    add_user.add_argument("username")
+    add_user.add_argument("--role", choices=ROLES, required=True)
+    add_user.add_argument("--localities", help="comma-separated locality ids (champions)")
+    add_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    add_user.set_defaults(handler=cmd_user_add)
     role = sub.add_parser("role", help="admins, co-design leads and community champions")
     role_sub = role.add_subparsers(dest="role_command", required=True)
     for name, text in (

@@ -334,3 +334,55 @@ class ChampionDraft(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[datetime]
+
+
+class WebUser(Base):
+    """A dashboard account: admin, co-design lead or champion (password hashed with argon2id)."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    localities: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A signed-in browser: only the hash of its cookie is kept, with its CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class LoginFailure(Base):
+    """Failed sign-ins per account name and per address, to slow guessing down."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ExportRecord(Base):
+    """The exports register: who took which response set away, why, when, how many rows."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    suppressed: Mapped[int] = mapped_column(Integer, default=0)

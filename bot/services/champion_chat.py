@@ -20,9 +20,9 @@ from bot.services.broadcast_wizard import PREFIX as WIZARD
 from bot.services.broadcast_wizard import BroadcastWizard
 from bot.services.broadcasts import Broadcasts, NotAllowed, Report
 from bot.services.chat import Button, Document, Inbound, Outcome, Reply
-from bot.services.composition import ETHNIC_GROUP, compose, panel_counts
+from bot.services.composition import LOCALITY, category_label, compose, panel_counts
 from bot.services.disclosure import shown
-from bot.services.profile import ETHNIC_GROUPS, FEATURES, FEATURES_BY_ID
+from bot.services.profile import FEATURES
 from bot.services.quiet_hours import LONDON
 from bot.services.roles import CHAMPION, Reach, Roles
 from storage.broadcasts import BroadcastRepository
@@ -256,14 +256,11 @@ class ChampionChat:
         locality = self.area.localities.get(place) if self.area else None
         return locality.name if locality else place
 
-    @staticmethod
-    def _group_name(feature: str, category: str) -> str:
-        if feature == ETHNIC_GROUP:
-            found = next((c for c in ETHNIC_GROUPS if c.id == category), None)
-        else:
-            known = FEATURES_BY_ID.get(feature)
-            found = known.category(category) if known else None
-        return _(found.label) if found is not None else category
+    def _group_name(self, feature: str, category: str) -> str:
+        if feature == LOCALITY:
+            return self._place_name(category)
+        label = category_label(feature, category)
+        return _(label) if label is not None else category
 
     async def _language(self, event: Inbound) -> str:
         async with self.database.transaction() as session:

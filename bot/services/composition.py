@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.services.area import AreaProfile
-from bot.services.profile import ETHNICITY, ethnic_group_of
+from bot.services.profile import ETHNIC_GROUPS, ETHNICITY, FEATURES_BY_ID, ethnic_group_of
 from bot.services.representativeness import FeatureFit, feature_fit
 
 LOCALITY = "locality"
@@ -87,3 +87,12 @@ def _population(area: AreaProfile, locality: str) -> int:
     """A locality's adult population (its total over any one census feature)."""
     features = area.features()
     return sum(area.population(features[0], locality).values()) if features else 0
+
+
+def category_label(feature: str, category: str) -> str | None:
+    """The (untranslated) label of a group a composition counts, if it is a profile answer."""
+    if feature == ETHNIC_GROUP:
+        return next((c.label for c in ETHNIC_GROUPS if c.id == category), None)
+    known = FEATURES_BY_ID.get(feature)
+    found = known.category(category) if known else None
+    return found.label if found else None

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.services.accounts import Accounts
+from bot.services.dashboard import Dashboard
+from bot.web.guard import ACCOUNTS, guard, public
+from bot.web.views import DASHBOARD, add_dashboard
 from storage.database import Database
 
 DATABASE = web.AppKey("database", Database)
@@ -19,9 +23,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def create_app(database: Database) -> web.Application:
-    """The web application with its health route."""
-    app = web.Application(client_max_size=1024 * 1024)
+def create_app(
+    database: Database, accounts: Accounts | None = None, dashboard: Dashboard | None = None
+) -> web.Application:
+    """The web application: health checks, and the dashboard when its services are given."""
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[guard])
     app[DATABASE] = database
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", public(healthz))
+    if accounts is not None and dashboard is not None:
+        app[ACCOUNTS] = accounts
+        app[DASHBOARD] = dashboard
+        add_dashboard(app)
     return app

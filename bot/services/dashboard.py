@@ -1,0 +1,125 @@
+"""What the co-design dashboard shows, with disclosure control applied before anything leaves.
+
+Counts of 1 to 7 are shown as `*` and others rounded to the nearest 5; a percentage is hidden
+when its count is; a view about fewer than 10 people says "too few responses" instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.services.area import AreaProfile
+from bot.services.composition import Composition, compose, panel_counts
+from bot.services.disclosure import SMALLEST_SHOWN, shown
+from bot.services.survey_library import SurveyLibrary
+from bot.services.survey_view import SurveyView
+from storage.dashboard import DashboardRepository
+from storage.database import Database
+from storage.repositories import PanelRepository
+
+SMALLEST_VIEW = 10
+WEEKS = 12
+
+
+def percent(part: int, whole: int) -> str:
+    """A share as shown: hidden when the part is, or when the whole is too small."""
+    if whole < SMALLEST_VIEW or 0 < part < SMALLEST_SHOWN:
+        return "*"
+    return f"{100 * part / whole:.0f}%"
+
+
+@dataclass(frozen=True)
+class SurveyUptake:
+    """How one survey is going."""
+
+    survey_id: str
+    title: str
+    started: str
+    submitted: str
+    rate: str  # submitted, as a share of members
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The front page."""
+
+    members: str
+    reserve: str
+    joining: str
+    stopped: str
+    blocked: str
+    weeks: list[tuple[str, str, int]]  # week starting, shown count, bar length (0-100)
+    surveys: list[SurveyUptake]
+    stories: dict[str, str]
+
+
+class Dashboard:
+    """Reads aggregates and shapes them for the pages."""
+
+    def __init__(
+        self,
+        database: Database,
+        library: SurveyLibrary,
+        area: AreaProfile | None,
+        *,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.database = database
+        self.library = library
+        self.area = area
+        self.clock = clock
+
+    async def overview(self) -> Overview:
+        """Panel size, joins per week, survey uptake and stories."""
+        now = self.clock()
+        start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0)
+        bounds = [start - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+        bounds.append(start + timedelta(weeks=1))
+        async with self.database.transaction() as session:
+            counts = DashboardRepository(session)
+            statuses = await counts.residents_by_status()
+            stopped, blocked = await counts.stopped_and_blocked()
+            joined = await counts.joined_between(bounds)
+            runs = await counts.runs_by_survey()
+            stories = await counts.stories_by_state()
+        members = statuses.get("member", 0)
+        top = max(joined) or 1
+        weeks = [
+            (bounds[i].strftime("%d %b"), shown(n), 0 if 0 < n < SMALLEST_SHOWN else 100 * n // top)
+            for i, n in enumerate(joined)
+        ]
+        uptake = []
+        for survey in self.library.open_surveys(now):
+            started = sum(n for (sid, _status), n in runs.items() if sid == survey.id)
+            submitted = runs.get((survey.id, "submitted"), 0)
+            uptake.append(
+                SurveyUptake(
+                    survey.id,
+                    SurveyView(survey, 0).title,
+                    shown(started),
+                    shown(submitted),
+                    percent(submitted, members),
+                )
+            )
+        return Overview(
+            shown(members),
+            shown(statuses.get("reserve", 0)),
+            shown(statuses.get("joining", 0)),
+            shown(stopped),
+            shown(blocked),
+            weeks,
+            uptake,
+            {state: shown(stories.get(state, 0)) for state in ("new", "approved", "rejected")},
+        )
+
+    async def composition(self, locality: str | None = None) -> Composition | None:
+        """The panel against the census, for the area or one locality (None: no census)."""
+        if self.area is None or not self.area.features():
+            return None
+        async with self.database.transaction() as session:
+            panel = PanelRepository(session)
+            counts = panel_counts(await panel.profile_counts())
+            members = await panel.locality_counts()
+        return compose(self.area, counts, members, locality)

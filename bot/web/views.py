@@ -1,0 +1,186 @@
+"""The dashboard's pages: sign-in, overview and composition (each route declares its roles)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.i18n import gettext as _
+from bot.i18n import language
+from bot.services.accounts import same
+from bot.services.composition import ETHNIC_GROUP, LOCALITY, category_label
+from bot.services.dashboard import SMALLEST_VIEW, Dashboard
+from bot.services.disclosure import SMALLEST_SHOWN, shown
+from bot.services.profile import FEATURES_BY_ID
+from bot.services.representativeness import FeatureFit
+from bot.services.roles import ADMIN, CHAMPION, LEAD
+from bot.web.guard import ACCOUNTS, COOKIE, CSRF_FIELD, VISITOR_KEY, allow, public, visitor_of
+
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+DASHBOARD = web.AppKey("dashboard", Dashboard)
+LOGIN_CSRF = "panelbot_login_csrf"
+EVERYONE = (ADMIN, LEAD, CHAMPION)
+ANALYSTS = (ADMIN, LEAD)
+NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("/", "Overview", EVERYONE),
+    ("/composition", "Composition", EVERYONE),
+)
+FEATURE_NAMES = {LOCALITY: "Locality", ETHNIC_GROUP: "Ethnic group"}
+
+
+def templates() -> jinja2.Environment:
+    """The page templates, autoescaped."""
+    folder = Path(__file__).with_name("templates")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+
+
+def page(request: web.Request, template: str, title: str, **context: Any) -> web.Response:
+    """A page in the dashboard's frame, with the navigation its visitor may use."""
+    visitor = request[VISITOR_KEY] if VISITOR_KEY in request else None
+    nav = [(href, label) for href, label, roles in NAV if visitor and visitor.role in roles]
+    body = (
+        request.app[TEMPLATES]
+        .get_template(template)
+        .render(title=title, visitor=visitor, nav=nav, here=request.path, **context)
+    )
+    return web.Response(text=body, content_type="text/html")
+
+
+# ---------------------------------------------------------------------- signing in
+def _login_page(request: web.Request, error: str | None = None) -> web.Response:
+    """The sign-in form (its CSRF token is also in a short-lived cookie)."""
+    csrf = secrets.token_urlsafe(24)
+    response = page(request, "login.html", "Sign in", csrf=csrf, error=error)
+    response.set_cookie(
+        LOGIN_CSRF, csrf, httponly=True, samesite="Strict", secure=True, max_age=900
+    )
+    return response
+
+
+@public
+async def login_form(request: web.Request) -> web.Response:
+    """The sign-in page."""
+    return _login_page(request)
+
+
+@public
+async def login(request: web.Request) -> web.Response:
+    """Check the details; a session cookie on success, the form again (kindly) otherwise."""
+    form = await request.post()
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not same(str(form.get(CSRF_FIELD, "")), expected):
+        return _login_page(request, "The form had expired. Please try again.")
+    token = await request.app[ACCOUNTS].sign_in(
+        str(form.get("username", "")), str(form.get("password", "")), request.remote or "unknown"
+    )
+    if token is None:
+        error = "Those details did not work, or there were too many tries. Wait, then try again."
+        return _login_page(request, error)
+    response = web.HTTPSeeOther("/")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=True, path="/")
+    response.del_cookie(LOGIN_CSRF)
+    raise response
+
+
+@allow(*EVERYONE)
+async def logout(request: web.Request) -> web.Response:
+    """End the session."""
+    await request.app[ACCOUNTS].sign_out(request.cookies.get(COOKIE, ""))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+# ---------------------------------------------------------------------- pages
+@allow(*EVERYONE)
+async def overview(request: web.Request) -> web.Response:
+    """Panel size, joins per week, survey uptake, stories."""
+    visitor = visitor_of(request)
+    data = await request.app[DASHBOARD].overview()
+    return page(request, "overview.html", "Overview", o=data, results=visitor.role in ANALYSTS)
+
+
+@allow(*EVERYONE)
+async def composition(request: web.Request) -> web.Response:
+    """The panel against the census, per feature, for the area or one locality."""
+    dashboard = request.app[DASHBOARD]
+    area = dashboard.area
+    localities = [(loc.id, loc.name) for loc in area.localities.values()] if area else []
+    chosen = request.query.get("locality", "")
+    if chosen and chosen not in dict(localities):
+        raise web.HTTPNotFound(text="No such place.")
+    found = await dashboard.composition(chosen or None)
+    members = found.members if found else 0
+    fits = [_fit_rows(fit, found, dict(localities)) for fit in found.fits] if found else []
+    return page(
+        request,
+        "composition.html",
+        "Composition against the census",
+        localities=localities,
+        chosen=chosen,
+        composition=found,
+        members=shown(members),
+        too_few=members < SMALLEST_VIEW,
+        fits=fits,
+    )
+
+
+def _fit_rows(fit: FeatureFit, found: Any, places: dict[str, str]) -> dict[str, Any]:
+    """One feature's table, disclosed: small groups hidden, with their shares."""
+    rows = []
+    for share in fit.shares:
+        hidden = 0 < share.count < SMALLEST_SHOWN
+        target = found.target(fit, share.category)
+        rows.append(
+            {
+                "label": _label(fit.feature, share.category, places),
+                "members": shown(share.count),
+                "panel": "*" if hidden else f"{100 * share.panel:.0f}%",
+                "panel_value": 0 if hidden else round(100 * share.panel),
+                "census": f"{100 * share.target:.0f}%",
+                "census_value": round(100 * share.target),
+                "target": target if target is not None else "–",
+                "needed": shown(max(0, target - share.count)) if target is not None else "–",
+            }
+        )
+    worst = _label(fit.feature, fit.worst.category, places) if fit.worst else "–"
+    return {
+        "feature": fit.feature,
+        "name": _feature_name(fit.feature),
+        "dissimilarity": f"{fit.dissimilarity:.2f}",
+        "gap": f"{fit.largest_gap_pp:.1f}",
+        "worst": worst,
+        "w": f"{fit.cohens_w:.2f}",
+        "rows": rows,
+    }
+
+
+def _feature_name(feature: str) -> str:
+    known = FEATURES_BY_ID.get(feature)
+    with language("en"):
+        return _(known.name) if known else FEATURE_NAMES.get(feature, feature)
+
+
+def _label(feature: str, category: str, places: dict[str, str]) -> str:
+    if feature == LOCALITY:
+        return places.get(category, category)
+    label = category_label(feature, category)
+    with language("en"):
+        return _(label) if label else category
+
+
+def add_dashboard(app: web.Application) -> None:
+    """Register the dashboard's routes and static files."""
+    app[TEMPLATES] = templates()
+    app.router.add_get("/login", login_form)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/", overview)
+    app.router.add_get("/composition", composition)
+    app.router.add_static("/static", Path(__file__).with_name("static"))

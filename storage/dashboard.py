@@ -1,0 +1,54 @@
+"""Aggregate queries for the dashboard: counts only, never a row about a person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import pairwise
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Resident, Story, SurveyRun
+
+
+class DashboardRepository:
+    """Counts over the panel, surveys and stories."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def residents_by_status(self) -> dict[str, int]:
+        """Residents per status (member, reserve, joining)."""
+        query = select(Resident.status, func.count()).group_by(Resident.status)
+        return {status: int(n) for status, n in await self.session.execute(query)}
+
+    async def stopped_and_blocked(self) -> tuple[int, int]:
+        """Members who stopped consultations, and who blocked the bot."""
+        stopped = select(func.count()).where(
+            Resident.status == "member", Resident.consultations_stopped.is_(True)
+        )
+        blocked = select(func.count()).where(Resident.blocked_at.is_not(None))
+        return (
+            int((await self.session.execute(stopped)).scalar_one()),
+            int((await self.session.execute(blocked)).scalar_one()),
+        )
+
+    async def joined_between(self, bounds: list[datetime]) -> list[int]:
+        """Members who joined in each span between consecutive moments."""
+        at = Resident.joined_at
+        counts = [func.count().filter(at >= start, at < end) for start, end in pairwise(bounds)]
+        query = select(*counts).where(Resident.status == "member")
+        row = (await self.session.execute(query)).one()
+        return [int(n) for n in row]
+
+    async def runs_by_survey(self) -> dict[tuple[str, str], int]:
+        """Survey runs per (survey, status)."""
+        query = select(SurveyRun.survey_id, SurveyRun.status, func.count()).group_by(
+            SurveyRun.survey_id, SurveyRun.status
+        )
+        return {(survey, status): int(n) for survey, status, n in await self.session.execute(query)}
+
+    async def stories_by_state(self) -> dict[str, int]:
+        """Stories per moderation state."""
+        query = select(Story.moderation, func.count()).group_by(Story.moderation)
+        return {state: int(n) for state, n in await self.session.execute(query)}
