@@ -10,24 +10,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import gettext as _
+from bot.i18n import language
 from bot.services.area import AreaProfile
-from bot.services.composition import Composition, compose, panel_counts
-from bot.services.disclosure import SMALLEST_SHOWN, shown
+from bot.services.composition import (
+    ETHNIC_GROUP,
+    LOCALITY,
+    Composition,
+    compose,
+    panel_counts,
+)
+from bot.services.disclosure import SMALLEST_SHOWN, percent, shown
+from bot.services.profile import ETHNIC_GROUPS, FEATURES_BY_ID
+from bot.services.results import BY_FEATURES, SurveyResults, survey_results
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
 from storage.dashboard import DashboardRepository
 from storage.database import Database
 from storage.repositories import PanelRepository
 
-SMALLEST_VIEW = 10
 WEEKS = 12
-
-
-def percent(part: int, whole: int) -> str:
-    """A share as shown: hidden when the part is, or when the whole is too small."""
-    if whole < SMALLEST_VIEW or 0 < part < SMALLEST_SHOWN:
-        return "*"
-    return f"{100 * part / whole:.0f}%"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,32 @@ class Dashboard:
             uptake,
             {state: shown(stories.get(state, 0)) for state in ("new", "approved", "rejected")},
         )
+
+    async def results(self, survey_id: str, by: str | None = None) -> SurveyResults | None:
+        """A survey's results, raw and weighted, optionally broken down by one group."""
+        survey = self.library.get(survey_id)
+        if survey is None or survey.id == self.library.story.id:
+            return None
+        async with self.database.transaction() as session:
+            counts = DashboardRepository(session)
+            answers = await counts.submitted_answers(survey_id)
+            profiles = await counts.respondent_profiles(survey_id)
+        return survey_results(survey, answers, profiles, self.area, self.group_labels(), by)
+
+    def group_labels(self) -> dict[str, dict[str, str]]:
+        """English names of the groups each breakdown feature has."""
+        labels: dict[str, dict[str, str]] = {}
+        with language("en"):
+            for feature in BY_FEATURES:
+                if feature == LOCALITY:
+                    places = self.area.localities.values() if self.area else ()
+                    labels[feature] = {place.id: place.name for place in places}
+                elif feature == ETHNIC_GROUP:
+                    labels[feature] = {c.id: _(c.label) for c in ETHNIC_GROUPS}
+                else:
+                    found = FEATURES_BY_ID[feature]
+                    labels[feature] = {c.id: _(c.label) for c in found.categories}
+        return labels
 
     async def composition(self, locality: str | None = None) -> Composition | None:
         """The panel against the census, for the area or one locality (None: no census)."""

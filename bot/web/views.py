@@ -13,10 +13,11 @@ from bot.i18n import gettext as _
 from bot.i18n import language
 from bot.services.accounts import same
 from bot.services.composition import ETHNIC_GROUP, LOCALITY, category_label
-from bot.services.dashboard import SMALLEST_VIEW, Dashboard
-from bot.services.disclosure import SMALLEST_SHOWN, shown
+from bot.services.dashboard import Dashboard
+from bot.services.disclosure import SMALLEST_SHOWN, SMALLEST_VIEW, shown
 from bot.services.profile import FEATURES_BY_ID
 from bot.services.representativeness import FeatureFit
+from bot.services.results import BY_FEATURES
 from bot.services.roles import ADMIN, CHAMPION, LEAD
 from bot.web.guard import ACCOUNTS, COOKIE, CSRF_FIELD, VISITOR_KEY, allow, public, visitor_of
 
@@ -28,6 +29,7 @@ ANALYSTS = (ADMIN, LEAD)
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/", "Overview", EVERYONE),
     ("/composition", "Composition", EVERYONE),
+    ("/surveys", "Survey results", ANALYSTS),
 )
 FEATURE_NAMES = {LOCALITY: "Locality", ETHNIC_GROUP: "Ethnic group"}
 
@@ -42,7 +44,7 @@ def templates() -> jinja2.Environment:
 
 def page(request: web.Request, template: str, title: str, **context: Any) -> web.Response:
     """A page in the dashboard's frame, with the navigation its visitor may use."""
-    visitor = request[VISITOR_KEY] if VISITOR_KEY in request else None
+    visitor = request.get(VISITOR_KEY, None)
     nav = [(href, label) for href, label, roles in NAV if visitor and visitor.role in roles]
     body = (
         request.app[TEMPLATES]
@@ -131,6 +133,38 @@ async def composition(request: web.Request) -> web.Response:
     )
 
 
+@allow(*ANALYSTS)
+async def surveys(request: web.Request) -> web.Response:
+    """The surveys there are results for."""
+    library = request.app[DASHBOARD].library
+    found = [
+        (s.id, s.title.get("en")) for s in library.surveys.values() if s.id != library.story.id
+    ]
+    return page(request, "surveys.html", "Survey results", surveys=sorted(found))
+
+
+@allow(*ANALYSTS)
+async def results(request: web.Request) -> web.Response:
+    """One survey's results, raw and weighted, optionally by one group."""
+    dashboard = request.app[DASHBOARD]
+    by = request.query.get("by") or None
+    if by is not None and by not in BY_FEATURES:
+        raise web.HTTPNotFound(text="No such breakdown.")
+    found = await dashboard.results(request.match_info["survey"], by)
+    if found is None:
+        raise web.HTTPNotFound(text="No such survey.")
+    features = [(f, _feature_name(f)) for f in BY_FEATURES]
+    return page(
+        request,
+        "results.html",
+        found.title,
+        r=found,
+        by=by or "",
+        by_name=_feature_name(by).lower() if by else "",
+        features=features,
+    )
+
+
 def _fit_rows(fit: FeatureFit, found: Any, places: dict[str, str]) -> dict[str, Any]:
     """One feature's table, disclosed: small groups hidden, with their shares."""
     rows = []
@@ -183,4 +217,6 @@ def add_dashboard(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_get("/", overview)
     app.router.add_get("/composition", composition)
+    app.router.add_get("/surveys", surveys)
+    app.router.add_get("/surveys/{survey}", results)
     app.router.add_static("/static", Path(__file__).with_name("static"))
