@@ -42,6 +42,7 @@ from bot.services.redaction_cli import redact_stream
 from bot.services.reminders import SurveyReminders
 from bot.services.roles import ROLES, Roles
 from bot.services.selection import Candidate, audit_record, candidates, census_quotas, invitation
+from bot.services.story_wall import StoryWall
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import Problem, SurveyError, check_survey, load_survey
@@ -81,6 +82,18 @@ def installed_area_of(settings: Settings) -> AreaProfile | None:
     return asyncio.run(read())
 
 
+def dashboard_app(
+    database: Database, library: SurveyLibrary, area: AreaProfile | None
+) -> web.Application:
+    """The web application with the dashboard's services."""
+    return create_app(
+        database,
+        Accounts(database, clock=utc_now),
+        Dashboard(database, library, area, clock=utc_now),
+        StoryWall(database, library, clock=utc_now),
+    )
+
+
 def build_web_app(
     settings: Settings, webhook_url: str | None, area: AreaProfile | None, *, send: bool = True
 ) -> web.Application:
@@ -110,8 +123,7 @@ def build_web_app(
     ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
-    accounts = Accounts(database, clock=utc_now)
-    app = create_app(database, accounts, Dashboard(database, library, area, clock=utc_now))
+    app = dashboard_app(database, library, area)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
         path = urlsplit(webhook_url).path or "/telegram"
@@ -233,8 +245,7 @@ def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
     area = area_in_use(settings)
     database = Database(settings.effective_database_url)
     library = SurveyLibrary.load(settings.surveys_dir)
-    accounts = Accounts(database, clock=utc_now)
-    app = create_app(database, accounts, Dashboard(database, library, area, clock=utc_now))
+    app = dashboard_app(database, library, area)
     print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from itertools import pairwise
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,3 +78,24 @@ class DashboardRepository:
         ):
             profiles.setdefault(resident, {})[feature] = value
         return profiles
+
+    async def stories(self, state: str, limit: int, offset: int = 0) -> list[Story]:
+        """Stories in one moderation state, oldest first (the queue) or newest first (the wall)."""
+        order = Story.id if state == "new" else Story.id.desc()
+        query = (
+            select(Story)
+            .where(Story.moderation == state)
+            .order_by(order)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def story(self, story_id: int) -> Story | None:
+        """One story, for moderation."""
+        return await self.session.get(Story, story_id)
+
+    async def approved_signifiers(self) -> list[dict[str, Any]]:
+        """The signifiers of every approved story (for patterns across them)."""
+        query = select(Story.signifiers).where(Story.moderation == "approved")
+        return list((await self.session.execute(query)).scalars())

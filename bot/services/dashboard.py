@@ -30,6 +30,7 @@ from storage.database import Database
 from storage.repositories import PanelRepository
 
 WEEKS = 12
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

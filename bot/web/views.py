@@ -19,10 +19,13 @@ from bot.services.profile import FEATURES_BY_ID
 from bot.services.representativeness import FeatureFit
 from bot.services.results import BY_FEATURES
 from bot.services.roles import ADMIN, CHAMPION, LEAD
+from bot.services.story_wall import MODERATION_ACTIONS, StoryWall
 from bot.web.guard import ACCOUNTS, COOKIE, CSRF_FIELD, VISITOR_KEY, allow, public, visitor_of
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 DASHBOARD = web.AppKey("dashboard", Dashboard)
+STORIES = web.AppKey("stories", StoryWall)
+STORY_STATES = ("new", "approved", "rejected")
 LOGIN_CSRF = "panelbot_login_csrf"
 EVERYONE = (ADMIN, LEAD, CHAMPION)
 ANALYSTS = (ADMIN, LEAD)
@@ -30,6 +33,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/", "Overview", EVERYONE),
     ("/composition", "Composition", EVERYONE),
     ("/surveys", "Survey results", ANALYSTS),
+    ("/stories", "Stories", ANALYSTS),
 )
 FEATURE_NAMES = {LOCALITY: "Locality", ETHNIC_GROUP: "Ethnic group"}
 
@@ -165,6 +169,34 @@ async def results(request: web.Request) -> web.Response:
     )
 
 
+@allow(*ANALYSTS)
+async def stories(request: web.Request) -> web.Response:
+    """The moderation queue, the wall of approved stories, or the rejected ones."""
+    state = request.query.get("state", "new")
+    if state not in STORY_STATES:
+        raise web.HTTPNotFound(text="No such list.")
+    wall = request.app[STORIES]
+    cards = await wall.cards(state)
+    pattern = await wall.patterns() if state == "approved" else None
+    return page(request, "stories.html", "Stories", cards=cards, state=state, pattern=pattern)
+
+
+@allow(*ANALYSTS)
+async def moderate(request: web.Request) -> web.Response:
+    """Approve, reject or further redact one story."""
+    form = await request.post()
+    action = str(form.get("action", ""))
+    if action not in MODERATION_ACTIONS or not request.match_info["story"].isdigit():
+        raise web.HTTPBadRequest(text="Choose approve, reject or save.")
+    text = str(form.get("text", ""))[:20000] or None
+    actor = f"web:{visitor_of(request).username}"
+    if not await request.app[STORIES].moderate(
+        int(request.match_info["story"]), action, text, actor
+    ):
+        raise web.HTTPNotFound(text="No such story.")
+    raise web.HTTPSeeOther("/stories")
+
+
 def _fit_rows(fit: FeatureFit, found: Any, places: dict[str, str]) -> dict[str, Any]:
     """One feature's table, disclosed: small groups hidden, with their shares."""
     rows = []
@@ -219,4 +251,6 @@ def add_dashboard(app: web.Application) -> None:
     app.router.add_get("/composition", composition)
     app.router.add_get("/surveys", surveys)
     app.router.add_get("/surveys/{survey}", results)
+    app.router.add_get("/stories", stories)
+    app.router.add_post("/stories/{story}", moderate)
     app.router.add_static("/static", Path(__file__).with_name("static"))

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from bot.services.accounts import Accounts
 from bot.services.area import AreaProfile
 from bot.services.dashboard import Dashboard
+from bot.services.story_wall import StoryWall
 from bot.services.survey_library import SurveyLibrary
 from bot.web.app import create_app
 from bot.web.guard import COOKIE, CSRF_HEADER
@@ -77,8 +78,10 @@ async def web(database: Database, clock: FakeClock) -> AsyncIterator[TestClient]
     for role in ROLES:
         localities = ["city_centre"] if role == "champion" else []
         await accounts.add(f"{role}1", role, PASSWORD, localities)
-    dashboard = Dashboard(database, SurveyLibrary.load(), AREA, clock=clock)
-    client = TestClient(TestServer(create_app(database, accounts, dashboard)))
+    library = SurveyLibrary.load()
+    dashboard = Dashboard(database, library, AREA, clock=clock)
+    stories = StoryWall(database, library, clock=clock)
+    client = TestClient(TestServer(create_app(database, accounts, dashboard, stories)))
     await client.start_server()
     yield client
     await client.close()
