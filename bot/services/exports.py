@@ -1,0 +1,367 @@
+"""Exports of a survey's response set that are safe to share: CSV, XLSX or JSON, with a codebook.
+
+- Rows carry a pseudonym (a keyed hash of the response with a key made for this export and
+  then forgotten), never a Telegram id, name or postcode.
+- Free text is only ever the redacted text.
+- Profile fields pass the k-anonymity gate (generalised, then small groups suppressed, or the
+  export is refused).
+- Text that a spreadsheet would run as a formula is neutralised.
+- Rows are read a page at a time and written as they come, so memory stays flat.
+- Every export goes in the register.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import xlsxwriter  # type: ignore[import-untyped]
+
+from bot.services.anonymity import QUASI_IDENTIFIERS, Decision, Gate
+from bot.services.profile import ETHNICITY, ethnic_group_of
+from bot.surveys import Question, Survey
+from storage.accounts import AccountRepository
+from storage.audit import audit
+from storage.database import Database
+from storage.exports import Response, count_responses, responses
+from storage.models import ExportRecord
+
+FORMATS = ("csv", "xlsx", "json")
+MEDIA_TYPES = {
+    "csv": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+CHUNK = 1 << 16
+
+
+class Sink(Protocol):
+    """Where an export's bytes go (a file, or an HTTP response)."""
+
+    async def write(self, data: bytes) -> None:
+        """Take the next bytes."""
+
+
+Progress = Callable[[int, int], Awaitable[None] | None]
+
+
+class ExportRefused(Exception):
+    """The response set cannot be shared without exposing small groups."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the export and what its codebook says about it."""
+
+    name: str
+    label: dict[str, str]
+    kind: str  # id, profile, choice, option, number, scale, yes_no, text
+    question: str | None = None
+    option: str | None = None
+    values: dict[str, dict[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an export will hold, decided before a byte is written."""
+
+    survey: Survey
+    columns: tuple[Column, ...]
+    decision: Decision
+
+
+def neutralise(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, made plain text (OWASP's advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def columns_of(survey: Survey) -> tuple[Column, ...]:
+    """The export's columns: pseudonym, generalised profile, then each question's answer."""
+    columns = [Column("respondent", {"en": "Pseudonymous respondent (differs per export)"}, "id")]
+    columns += [
+        Column(f, {"en": f.replace("_", " ").capitalize()}, "profile") for f in QUASI_IDENTIFIERS
+    ]
+    for question in survey.questions:
+        columns.extend(_question_columns(question))
+    return tuple(columns)
+
+
+def _question_columns(question: Question) -> list[Column]:
+    label = dict(question.text.translations)
+    if question.type == "note":
+        return []
+    if question.type == "multi_choice":
+        return [
+            Column(
+                f"{question.id}__{choice.id}",
+                {lang: f"{text} — {choice.text.get(lang)}" for lang, text in label.items()},
+                "option",
+                question.id,
+                choice.id,
+                {"1": {"en": "chosen"}, "0": {"en": "not chosen"}},
+            )
+            for choice in question.choices
+        ]
+    values = None
+    if question.type == "choice":
+        values = {c.id: dict(c.text.translations) for c in question.choices}
+    elif question.type == "yes_no":
+        values = {"yes": {"en": "Yes"}, "no": {"en": "No"}}
+    kind = question.type if question.type in ("choice", "number", "scale", "yes_no") else "text"
+    return [Column(question.id, label, kind, question.id, None, values)]
+
+
+class Exporter:
+    """Plans, writes and registers exports."""
+
+    def __init__(self, database: Database, *, clock: Callable[[], datetime]) -> None:
+        self.database = database
+        self.clock = clock
+
+    async def plan(self, survey: Survey) -> Plan:
+        """Read every respondent's profile once and decide how far to generalise it."""
+        gate = Gate()
+        async for page in responses(self.database, survey.id, with_answers=False):
+            for response in page:
+                gate.add(_quasi(response))
+        return Plan(survey, columns_of(survey), gate.decide())
+
+    async def export(
+        self,
+        survey: Survey,
+        fmt: str,
+        sink: Sink,
+        *,
+        actor: str,
+        reason: str,
+        progress: Progress | None = None,
+    ) -> ExportRecord:
+        """Write one export to the sink and record it; ExportRefused when the gate says no."""
+        if fmt not in FORMATS:
+            raise ValueError(f"the format is one of {', '.join(FORMATS)}")
+        plan = await self.plan(survey)
+        if plan.decision.refused:
+            await self._register(survey, fmt, actor, reason, 0, plan.decision.rows, refused=True)
+            raise ExportRefused(
+                "too few respondents in some groups to share this safely, even generalised"
+            )
+        total = plan.decision.rows
+        writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt]
+        rows = await writer(self, plan, sink, _Ticker(progress, total))
+        return await self._register(survey, fmt, actor, reason, rows, plan.decision.suppressed)
+
+    async def rows(self, plan: Plan) -> Any:
+        """The export's rows, as lists in column order (suppressed rows left out)."""
+        key = secrets.token_bytes(32)  # never stored: pseudonyms cannot be linked across exports
+        async for page in responses(self.database, plan.survey.id):
+            for response in page:
+                kept = plan.decision.keeps(_quasi(response))
+                if kept is not None:
+                    yield _row(plan.columns, response, kept, key)
+
+    async def _register(
+        self,
+        survey: Survey,
+        fmt: str,
+        actor: str,
+        reason: str,
+        rows: int,
+        suppressed: int,
+        refused: bool = False,
+    ) -> ExportRecord:
+        now = self.clock()
+        record = ExportRecord(
+            created_at=now,
+            actor=actor,
+            survey_id=survey.id,
+            format=fmt,
+            reason=reason[:500],
+            rows=rows,
+            suppressed=suppressed,
+        )
+        async with self.database.transaction() as session:
+            AccountRepository(session).record_export(record)
+            action = "export.refused" if refused else "export"
+            audit(session, actor, action, {"survey": survey.id, "rows": rows}, now)
+        return record
+
+
+def _quasi(response: Response) -> dict[str, str]:
+    profile = dict(response.profile)
+    profile["ethnic_group"] = ethnic_group_of(profile.get(ETHNICITY.id, "")) or ""
+    return profile
+
+
+def _row(
+    columns: tuple[Column, ...], response: Response, kept: tuple[str, ...], key: bytes
+) -> list[Any]:
+    profile = dict(zip(QUASI_IDENTIFIERS, kept, strict=True))
+    pseudonym = hmac.new(key, str(response.run_id).encode(), hashlib.sha256).hexdigest()[:16]
+    row: list[Any] = []
+    for column in columns:
+        if column.kind == "id":
+            row.append(pseudonym)
+        elif column.kind == "profile":
+            row.append(profile.get(column.name, ""))
+        else:
+            value, redacted = response.answers.get(column.question or "", (None, None))
+            row.append(neutralise(_cell(column, value, redacted)))
+    return row
+
+
+def _cell(column: Column, value: Any, redacted: str | None) -> Any:
+    if value is None:
+        return ""
+    if column.kind == "option":
+        return 1 if isinstance(value, list) and column.option in value else 0
+    if column.kind == "text":
+        return redacted or ""  # only ever the redacted text
+    return value
+
+
+class _Ticker:
+    """Reports progress every few thousand rows."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    async def tick(self, rows: int = 1) -> None:
+        self.done += rows
+        if self.progress is not None and (self.done % 5000 == 0 or self.done == self.total):
+            result = self.progress(self.done, self.total)
+            if result is not None:
+                await result
+
+
+def codebook(plan: Plan) -> dict[str, Any]:
+    """The codebook: every column's label and values, in every language of the survey."""
+    survey = plan.survey
+    return {
+        "survey": {
+            "id": survey.id,
+            "version": survey.version,
+            "title": dict(survey.title.translations),
+        },
+        "languages": list(survey.languages),
+        "generalised": list(plan.decision.level.steps) if plan.decision.level else [],
+        "rows": plan.decision.rows - plan.decision.suppressed,
+        "suppressed_rows": plan.decision.suppressed,
+        "columns": [
+            {"name": c.name, "kind": c.kind, "label": c.label, "values": c.values}
+            for c in plan.columns
+        ],
+    }
+
+
+class _Buffer(io.RawIOBase):
+    """A write-only byte buffer that an async writer empties now and then."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        self.data += chunk
+        return len(chunk)
+
+    def take(self) -> bytes:
+        taken, self.data = bytes(self.data), bytearray()
+        return taken
+
+
+async def _write_csv(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker) -> int:
+    """A zip with responses.csv and codebook.json, streamed."""
+    buffer = _Buffer()
+    rows = 0
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("responses.csv", "w", force_zip64=True) as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            table = csv.writer(text)
+            table.writerow([c.name for c in plan.columns])
+            async for row in exporter.rows(plan):
+                table.writerow(row)
+                rows += 1
+                await ticker.tick()
+                if len(buffer.data) >= CHUNK:
+                    await sink.write(buffer.take())
+            text.flush()
+            text.detach()
+        archive.writestr("codebook.json", json.dumps(codebook(plan), ensure_ascii=False, indent=1))
+    await sink.write(buffer.take())
+    return rows
+
+
+async def _write_json(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker) -> int:
+    """{"codebook": ..., "rows": [{...}, ...]}, streamed."""
+    names = [c.name for c in plan.columns]
+    head = json.dumps({"codebook": codebook(plan)}, ensure_ascii=False)[:-1]
+    pending = [head, ', "rows": [']
+    rows = 0
+    async for row in exporter.rows(plan):
+        pending.append(
+            ("," if rows else "")
+            + json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False)
+        )
+        rows += 1
+        await ticker.tick()
+        if len(pending) >= 1000:
+            await sink.write("".join(pending).encode())
+            pending = []
+    pending.append("]}")
+    await sink.write("".join(pending).encode())
+    return rows
+
+
+async def _write_xlsx(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker) -> int:
+    """Sheets "responses" and "codebook", written row by row to a temporary file, then sent."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.xlsx"
+        book = xlsxwriter.Workbook(
+            str(path), {"constant_memory": True, "strings_to_formulas": False}
+        )
+        sheet = book.add_worksheet("responses")
+        sheet.write_row(0, 0, [c.name for c in plan.columns])
+        rows = 0
+        async for row in exporter.rows(plan):
+            rows += 1
+            for col, value in enumerate(row):
+                if isinstance(value, str):
+                    sheet.write_string(rows, col, value)
+                elif value is not None:
+                    sheet.write(rows, col, value)
+            await ticker.tick()
+        book_sheet = book.add_worksheet("codebook")
+        book_sheet.write_row(0, 0, ["column", "kind", "label", "values"])
+        for line, column in enumerate(plan.columns, start=1):
+            values = json.dumps(column.values, ensure_ascii=False) if column.values else ""
+            book_sheet.write_row(
+                line, 0, [column.name, column.kind, column.label.get("en", ""), values]
+            )
+        book.close()
+        with path.open("rb") as made:
+            while chunk := made.read(CHUNK):
+                await sink.write(chunk)
+    return rows
+
+
+async def responses_count(database: Database, survey_id: str) -> int:
+    """How many sent responses a survey has (for the export form)."""
+    return await count_responses(database, survey_id)
