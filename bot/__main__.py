@@ -33,6 +33,7 @@ from bot.services.champion_chat import ChampionChat
 from bot.services.commands import command_menus
 from bot.services.composition import LOCALITY, Counts, compose, panel_counts
 from bot.services.dashboard import Dashboard
+from bot.services.exports import FORMATS, Exporter, ExportRefused, FileSink
 from bot.services.maximin import Lottery, Quota, maximin
 from bot.services.panel_chat import PanelChat, utc_now
 from bot.services.panel_status import status_table
@@ -91,6 +92,7 @@ def dashboard_app(
         Accounts(database, clock=utc_now),
         Dashboard(database, library, area, clock=utc_now),
         StoryWall(database, library, clock=utc_now),
+        Exporter(database, clock=utc_now),
     )
 
 
@@ -237,6 +239,36 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     except AccountError as error:
         raise SettingsError(str(error)) from error
     print(f"Account {args.username.strip().lower()} ({args.role}) added.")
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write one survey's response set to a file, with a progress bar on stderr."""
+    survey = SurveyLibrary.load(settings.surveys_dir).get(args.survey)
+    if survey is None:
+        raise SettingsError(f"no survey {args.survey!r}")
+    upgrade(settings.effective_database_url)
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // total if total else 30
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} rows", end="",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    async def write() -> tuple[int, int]:
+        async with open_database(settings.effective_database_url) as database:
+            with args.out.open("wb") as out:
+                record = await Exporter(database, clock=utc_now).export(
+                    survey, args.format, FileSink(out), actor="cli", reason=args.reason,
+                    progress=show,
+                )  # fmt: skip
+        return record.rows, record.suppressed
+
+    try:
+        rows, suppressed = asyncio.run(write())
+    except ExportRefused as error:
+        args.out.unlink(missing_ok=True)
+        raise SettingsError(str(error)) from error
+    print(f"\n{rows:,} rows written to {args.out} ({suppressed:,} suppressed to keep groups of 5).")
     return 0
 
 
@@ -457,6 +489,12 @@ def parser() -> argparse.ArgumentParser:
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
     ).set_defaults(handler=cmd_sender)
     sub.add_parser("dashboard", help="serve only the dashboard").set_defaults(handler=cmd_dashboard)
+    export = sub.add_parser("export", help="export a survey's response set, safe to share")
+    export.add_argument("--survey", required=True, help="the survey's id")
+    export.add_argument("--format", choices=FORMATS, default="csv")
+    export.add_argument("--out", type=Path, required=True, help="the file to write")
+    export.add_argument("--reason", required=True, help="why (kept in the exports register)")
+    export.set_defaults(handler=cmd_export)
     user = sub.add_parser("user", help="dashboard accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add_user = user_sub.add_parser("add", help="add a dashboard account")

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import xlsxwriter  # type: ignore[import-untyped]
 
@@ -34,10 +34,11 @@ from bot.surveys import Question, Survey
 from storage.accounts import AccountRepository
 from storage.audit import audit
 from storage.database import Database
-from storage.exports import Response, count_responses, responses
+from storage.exports import Response, responses
 from storage.models import ExportRecord
 
 FORMATS = ("csv", "xlsx", "json")
+EXTENSIONS = {"csv": "zip", "xlsx": "xlsx", "json": "json"}
 MEDIA_TYPES = {
     "csv": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -55,6 +56,17 @@ class Sink(Protocol):
 
 
 Progress = Callable[[int, int], Awaitable[None] | None]
+
+
+class FileSink:
+    """A sink writing to an open binary file."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+
+    async def write(self, data: bytes) -> None:
+        """Write the bytes."""
+        self.file.write(data)
 
 
 class ExportRefused(Exception):
@@ -154,15 +166,35 @@ class Exporter:
         if fmt not in FORMATS:
             raise ValueError(f"the format is one of {', '.join(FORMATS)}")
         plan = await self.plan(survey)
+        return await self.write(plan, fmt, sink, actor=actor, reason=reason, progress=progress)
+
+    async def write(
+        self,
+        plan: Plan,
+        fmt: str,
+        sink: Sink,
+        *,
+        actor: str,
+        reason: str,
+        progress: Progress | None = None,
+    ) -> ExportRecord:
+        """Write a planned export and record it (a refused plan is recorded, then raised)."""
+        survey = plan.survey
+        if plan.decision.rows == 0:
+            raise ExportRefused("there are no responses to export yet")
         if plan.decision.refused:
             await self._register(survey, fmt, actor, reason, 0, plan.decision.rows, refused=True)
             raise ExportRefused(
                 "too few respondents in some groups to share this safely, even generalised"
             )
-        total = plan.decision.rows
         writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt]
-        rows = await writer(self, plan, sink, _Ticker(progress, total))
+        rows = await writer(self, plan, sink, _Ticker(progress, plan.decision.rows))
         return await self._register(survey, fmt, actor, reason, rows, plan.decision.suppressed)
+
+    async def register(self) -> list[ExportRecord]:
+        """The newest entries of the exports register."""
+        async with self.database.transaction() as session:
+            return await AccountRepository(session).exports()
 
     async def rows(self, plan: Plan) -> Any:
         """The export's rows, as lists in column order (suppressed rows left out)."""
@@ -360,8 +392,3 @@ async def _write_xlsx(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticke
             while chunk := made.read(CHUNK):
                 await sink.write(chunk)
     return rows
-
-
-async def responses_count(database: Database, survey_id: str) -> int:
-    """How many sent responses a survey has (for the export form)."""
-    return await count_responses(database, survey_id)

@@ -6,9 +6,10 @@ from aiohttp import web
 
 from bot.services.accounts import Accounts
 from bot.services.dashboard import Dashboard
+from bot.services.exports import Exporter
 from bot.services.story_wall import StoryWall
 from bot.web.guard import ACCOUNTS, guard, public
-from bot.web.views import DASHBOARD, STORIES, add_dashboard
+from bot.web.views import DASHBOARD, EXPORTER, STORIES, add_dashboard
 from storage.database import Database
 
 DATABASE = web.AppKey("database", Database)
@@ -29,14 +30,16 @@ def create_app(
     accounts: Accounts | None = None,
     dashboard: Dashboard | None = None,
     stories: StoryWall | None = None,
+    exporter: Exporter | None = None,
 ) -> web.Application:
     """The web application: health checks, and the dashboard when its services are given."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[guard])
     app[DATABASE] = database
     app.router.add_get("/healthz", public(healthz))
-    if accounts is not None and dashboard is not None and stories is not None:
+    if accounts and dashboard and stories and exporter:
         app[ACCOUNTS] = accounts
         app[DASHBOARD] = dashboard
         app[STORIES] = stories
+        app[EXPORTER] = exporter
         add_dashboard(app)
     return app

@@ -15,16 +15,27 @@ from bot.services.accounts import same
 from bot.services.composition import ETHNIC_GROUP, LOCALITY, category_label
 from bot.services.dashboard import Dashboard
 from bot.services.disclosure import SMALLEST_SHOWN, SMALLEST_VIEW, shown
+from bot.services.exports import EXTENSIONS, FORMATS, MEDIA_TYPES, Exporter
 from bot.services.profile import FEATURES_BY_ID
 from bot.services.representativeness import FeatureFit
 from bot.services.results import BY_FEATURES
 from bot.services.roles import ADMIN, CHAMPION, LEAD
 from bot.services.story_wall import MODERATION_ACTIONS, StoryWall
-from bot.web.guard import ACCOUNTS, COOKIE, CSRF_FIELD, VISITOR_KEY, allow, public, visitor_of
+from bot.web.guard import (
+    ACCOUNTS,
+    COOKIE,
+    CSRF_FIELD,
+    VISITOR_KEY,
+    allow,
+    harden,
+    public,
+    visitor_of,
+)
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 DASHBOARD = web.AppKey("dashboard", Dashboard)
 STORIES = web.AppKey("stories", StoryWall)
+EXPORTER = web.AppKey("exporter", Exporter)
 STORY_STATES = ("new", "approved", "rejected")
 LOGIN_CSRF = "panelbot_login_csrf"
 EVERYONE = (ADMIN, LEAD, CHAMPION)
@@ -34,6 +45,7 @@ NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/composition", "Composition", EVERYONE),
     ("/surveys", "Survey results", ANALYSTS),
     ("/stories", "Stories", ANALYSTS),
+    ("/exports", "Exports", ANALYSTS),
 )
 FEATURE_NAMES = {LOCALITY: "Locality", ETHNIC_GROUP: "Ethnic group"}
 
@@ -197,6 +209,56 @@ async def moderate(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/stories")
 
 
+@allow(*ANALYSTS)
+async def exports(request: web.Request) -> web.Response:
+    """The export form and the register."""
+    return await _exports_page(request)
+
+
+async def _exports_page(request: web.Request, error: str | None = None) -> web.Response:
+    library = request.app[DASHBOARD].library
+    found = sorted(
+        (s.id, s.title.get("en")) for s in library.surveys.values() if s.id != library.story.id
+    )
+    register = await request.app[EXPORTER].register()
+    return page(request, "exports.html", "Exports", surveys=found, register=register, error=error)
+
+
+@allow(*ANALYSTS)
+async def download(request: web.Request) -> web.StreamResponse:
+    """Stream one export to the browser, or say why not."""
+    form = await request.post()
+    survey = request.app[DASHBOARD].library.get(str(form.get("survey", "")))
+    fmt, reason = str(form.get("format", "")), str(form.get("reason", "")).strip()
+    if survey is None or fmt not in FORMATS or len(reason) < 10:
+        return await _form_again(
+            request, "Choose a survey and a format, and say why (10 characters or more)."
+        )
+    exporter = request.app[EXPORTER]
+    plan = await exporter.plan(survey)
+    if plan.decision.refused:
+        return await _form_again(request, "There are too few responses to share this safely.")
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": MEDIA_TYPES[fmt],
+            "Content-Disposition": f'attachment; filename="{survey.id}.{EXTENSIONS[fmt]}"',
+        }
+    )
+    harden(response)
+    await response.prepare(request)
+    actor = f"web:{visitor_of(request).username}"
+    await exporter.write(plan, fmt, response, actor=actor, reason=reason)
+    await response.write_eof()
+    return response
+
+
+async def _form_again(request: web.Request, error: str) -> web.Response:
+    """The export form again, saying what was wrong."""
+    response = await _exports_page(request, error)
+    response.set_status(400)
+    return response
+
+
 def _fit_rows(fit: FeatureFit, found: Any, places: dict[str, str]) -> dict[str, Any]:
     """One feature's table, disclosed: small groups hidden, with their shares."""
     rows = []
@@ -253,4 +315,6 @@ def add_dashboard(app: web.Application) -> None:
     app.router.add_get("/surveys/{survey}", results)
     app.router.add_get("/stories", stories)
     app.router.add_post("/stories/{story}", moderate)
+    app.router.add_get("/exports", exports)
+    app.router.add_post("/exports", download)
     app.router.add_static("/static", Path(__file__).with_name("static"))

@@ -34,10 +34,12 @@ class Collected:
         self.data += data
 
 
-async def panel_with_responses(database: Database, clock: FakeClock, count: int) -> None:
+async def panel_with_responses(
+    database: Database, clock: FakeClock, count: int, first: int = 0
+) -> None:
     chooser = random.Random(count)
     async with database.transaction() as session:
-        for n in range(count):
+        for n in range(first, first + count):
             profile = {
                 "age_band": chooser.choice(AGES),
                 "sex": chooser.choice(("female", "male")),

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from bot.services.accounts import Accounts
 from bot.services.area import AreaProfile
 from bot.services.dashboard import Dashboard
+from bot.services.exports import Exporter
 from bot.services.story_wall import StoryWall
 from bot.services.survey_library import SurveyLibrary
 from bot.web.app import create_app
@@ -81,7 +82,9 @@ async def web(database: Database, clock: FakeClock) -> AsyncIterator[TestClient]
     library = SurveyLibrary.load()
     dashboard = Dashboard(database, library, AREA, clock=clock)
     stories = StoryWall(database, library, clock=clock)
-    client = TestClient(TestServer(create_app(database, accounts, dashboard, stories)))
+    exporter = Exporter(database, clock=clock)
+    app = create_app(database, accounts, dashboard, stories, exporter)
+    client = TestClient(TestServer(app))
     await client.start_server()
     yield client
     await client.close()
