@@ -236,6 +236,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         )
     exporter = request.app[EXPORTER]
     plan = await exporter.plan(survey)
+    if plan.decision.rows == 0:
+        return await _form_again(request, "There are no responses to this survey yet.")
     if plan.decision.refused:
         return await _form_again(request, "There are too few responses to share this safely.")
     response = web.StreamResponse(

@@ -1,0 +1,143 @@
+"""The dashboard in a real browser (Playwright driving Debian's Chromium): sign in, read a chart,
+moderate a story, download an export. Screenshots are kept in artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from storage.database import Database, upgrade
+from tests.conftest import FakeClock
+from tests.e2e.conftest import ROOT, free_port
+from tests.integration.test_exports import panel_with_responses
+from tests.web.test_stories import add_stories
+
+CHROMIUM = os.environ.get("PANELBOT_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "a long pass phrase for the browser"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[str]:
+    """`panelbot dashboard` on a database with responses and stories, and a lead's account."""
+    data = tmp_path / "data"
+    url = f"sqlite+aiosqlite:///{data / 'panelbot.db'}"
+    upgrade(url)
+
+    async def fill() -> None:
+        database = Database(url)
+        clock = FakeClock()
+        await panel_with_responses(database, clock, 60)
+        await add_stories(database, clock, 2)
+        await database.dispose()
+
+    asyncio.run(fill())
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PANELBOT_")},
+        "PANELBOT_DATA_DIR": str(data),
+        "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo"),
+        "PANELBOT_HTTP_PORT": str(port),
+    }
+    added = subprocess.run(
+        [sys.executable, "-m", "bot", "user", "add", "lead1", "--role", "lead", "--password-stdin"],
+        cwd=ROOT, env=env, input=PASSWORD + "\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    server = subprocess.Popen([sys.executable, "-m", "bot", "dashboard"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(10)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_a_lead_signs_in_reads_a_chart_moderates_and_exports(
+    dashboard: str, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    await page.goto(f"{dashboard}/")
+    assert page.url.endswith("/login")
+    await page.get_by_label("Username").fill("lead1")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{dashboard}/")
+    await shot(page, "overview")
+
+    await page.get_by_role("link", name="Composition").click()
+    chart = page.locator("figure.chart").first
+    await chart.locator("tbody tr").first.focus()  # the keyboard reads a row aloud
+    readout = chart.locator(".chart-readout")
+    await readout.wait_for()
+    assert "Members" in await readout.inner_text()
+    assert await page.locator("figure.chart .bar").count() > 0  # drawn by our own script
+    await shot(page, "composition")
+
+    await page.get_by_role("link", name="Survey results").click()
+    await page.get_by_role("link", name="Housing repairs").click()
+    assert await page.get_by_text("Weighted").count() > 0
+    await shot(page, "results")
+
+    await page.get_by_role("link", name="Stories").click()
+    await page.get_by_role("button", name="Approve").first.click()
+    await page.wait_for_url(f"{dashboard}/stories")
+    assert await page.get_by_role("button", name="Approve").count() == 1
+    await shot(page, "stories")
+
+    await page.get_by_role("link", name="Exports").click()
+    await page.get_by_label("Survey").select_option("housing_repairs")
+    await page.get_by_label("Format").select_option("csv")
+    await page.get_by_label("Why do you need it?").fill("checking the browser journey")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="Download").click()
+    download = await waiting.value
+    saved = await download.path()
+    archive = zipfile.ZipFile(io.BytesIO(await asyncio.to_thread(Path(saved).read_bytes)))
+    assert sorted(archive.namelist()) == ["codebook.json", "responses.csv"]
+    await page.reload()
+    assert await page.get_by_text("checking the browser journey").count() == 1
+    await shot(page, "exports")
+
+
+async def test_every_form_control_has_a_label_and_pages_have_landmarks(
+    dashboard: str, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{dashboard}/login")
+    unlabelled = await page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter(e => !(e.labels && e.labels.length)).map(e => e.name)"""
+    )
+    assert unlabelled == []
+    assert await page.locator("main h1").count() == 1
+    assert await page.get_attribute("html", "lang") == "en"
