@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from bot.i18n import gettext as _
 from bot.i18n import language
 from bot.services.area import AreaProfile
+from bot.services.broadcasts import Broadcasts, Report
 from bot.services.composition import (
     ETHNIC_GROUP,
     LOCALITY,
@@ -25,8 +26,10 @@ from bot.services.profile import ETHNIC_GROUPS, FEATURES_BY_ID
 from bot.services.results import BY_FEATURES, SurveyResults, survey_results
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
+from storage.broadcasts import BroadcastRepository
 from storage.dashboard import DashboardRepository
 from storage.database import Database
+from storage.models import Broadcast
 from storage.repositories import PanelRepository
 
 WEEKS = 12
@@ -142,6 +145,22 @@ class Dashboard:
                     found = FEATURES_BY_ID[feature]
                     labels[feature] = {c.id: _(c.label) for c in found.categories}
         return labels
+
+    async def broadcasts(
+        self, within: tuple[str, ...] | None, limit: int = 50
+    ) -> list[tuple[Broadcast, Report]]:
+        """The newest broadcasts with their reports (only those inside `within`, if given)."""
+        async with self.database.transaction() as session:
+            found = await BroadcastRepository(session).recent(None, limit)
+        if within is not None:
+            found = [b for b in found if set(b.audience.get("localities") or ["*"]) <= set(within)]
+        reports = Broadcasts(self.database, clock=self.clock, wake=lambda: None)
+        pairs = []
+        for broadcast in found:
+            report = await reports.report(broadcast.id)
+            if report is not None:
+                pairs.append((broadcast, report))
+        return pairs
 
     async def composition(self, locality: str | None = None) -> Composition | None:
         """The panel against the census, for the area or one locality (None: no census)."""

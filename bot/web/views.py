@@ -43,6 +43,7 @@ ANALYSTS = (ADMIN, LEAD)
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/", "Overview", EVERYONE),
     ("/composition", "Composition", EVERYONE),
+    ("/broadcasts", "Broadcasts", EVERYONE),
     ("/surveys", "Survey results", ANALYSTS),
     ("/stories", "Stories", ANALYSTS),
     ("/exports", "Exports", ANALYSTS),
@@ -147,6 +148,15 @@ async def composition(request: web.Request) -> web.Response:
         too_few=members < SMALLEST_VIEW,
         fits=fits,
     )
+
+
+@allow(*EVERYONE)
+async def broadcasts(request: web.Request) -> web.Response:
+    """Broadcasts and their delivery reports (champions: those to their own localities)."""
+    visitor = visitor_of(request)
+    within = None if visitor.role in ANALYSTS else visitor.localities
+    reports = await request.app[DASHBOARD].broadcasts(within)
+    return page(request, "broadcasts.html", "Broadcasts", reports=reports)
 
 
 @allow(*ANALYSTS)
@@ -313,6 +323,7 @@ def add_dashboard(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_get("/", overview)
     app.router.add_get("/composition", composition)
+    app.router.add_get("/broadcasts", broadcasts)
     app.router.add_get("/surveys", surveys)
     app.router.add_get("/surveys/{survey}", results)
     app.router.add_get("/stories", stories)

@@ -14,6 +14,7 @@ GET_ROUTES = {
     "/": (SEE_LOGIN, OK, OK, OK),
     "/composition": (SEE_LOGIN, OK, OK, OK),
     "/composition?locality=east_valley": (SEE_LOGIN, OK, OK, OK),
+    "/broadcasts": (SEE_LOGIN, OK, OK, OK),
     "/surveys": (SEE_LOGIN, OK, OK, FORBIDDEN),
     "/surveys/housing_repairs": (SEE_LOGIN, OK, OK, FORBIDDEN),
     "/surveys/housing_repairs?by=sex": (SEE_LOGIN, OK, OK, FORBIDDEN),
