@@ -1,0 +1,181 @@
+"""Dashboard pages and exports on a big panel: server time per page, export rows per second.
+
+Builds a panel of `--members` (default 100,000) with profiles, each of whom sent the shipped
+housing_repairs (7 answers) and gp_access (3 answers) surveys: 1,000,000 answers. Then times
+every page through the real web app (median of 3) and a CSV export (rows/s, peak memory).
+
+Run: .venv/bin/python bench/dashboard_bench.py [--members 100000]
+     [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/benchdb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from bench.databases import empty_postgres, reset_postgres  # noqa: E402
+from bot.services.accounts import Accounts  # noqa: E402
+from bot.services.area import AreaProfile  # noqa: E402
+from bot.services.dashboard import Dashboard  # noqa: E402
+from bot.services.exports import Exporter  # noqa: E402
+from bot.services.story_wall import StoryWall  # noqa: E402
+from bot.services.survey_library import SurveyLibrary  # noqa: E402
+from bot.web.app import create_app  # noqa: E402
+from storage.database import Database, upgrade_async  # noqa: E402
+from storage.models import ProfileAnswer, Resident, SurveyAnswer, SurveyRun  # noqa: E402
+
+AREA = AreaProfile.load(ROOT / "areas" / "demo")
+AGES = ("16_24", "25_34", "35_44", "45_54", "55_64", "65_74", "75_plus")
+ETHNICITIES = ("white_british", "white_other", "asian_pakistani", "black_african", "mixed_other")
+PAGES = ("/", "/composition", "/composition?locality=east_valley", "/surveys/housing_repairs",
+         "/surveys/housing_repairs?by=age_band", "/stories", "/broadcasts", "/exports")  # fmt: skip
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+BATCH = 20_000
+
+
+async def build(database: Database, members: int) -> None:
+    """Members with profiles, each with one sent housing_repairs response."""
+    chooser = random.Random(100_000)
+    places = list(AREA.localities)
+    for first in range(0, members, BATCH):
+        ids = range(first + 1, min(first + BATCH, members) + 1)
+        residents, profiles, runs, answers = [], [], [], []
+        for n in ids:
+            residents.append(
+                {"id": n, "channel": "telegram", "chat_id": 10**9 + n, "language": "en",
+                 "status": "member", "step": "member", "step_data": {},
+                 "locality": chooser.choice(places), "consultations_stopped": False,
+                 "joined_at": NOW, "created_at": NOW, "updated_at": NOW}
+            )  # fmt: skip
+            for feature, value in (
+                ("age_band", chooser.choice(AGES)),
+                ("sex", chooser.choice(("female", "male"))),
+                ("ethnicity", chooser.choices(ETHNICITIES, (80, 6, 6, 4, 4))[0]),
+                ("disability", chooser.choice(("yes_a_lot", "yes_a_little", "no"))),
+                ("carer", chooser.choice(("yes", "no"))),
+            ):
+                profiles.append({"resident_id": n, "feature": feature, "value": value,
+                                 "answered_at": NOW})  # fmt: skip
+            for offset, survey_id in ((0, "housing_repairs"), (10**7, "gp_access")):
+                runs.append(
+                    {"id": n + offset, "resident_id": n, "survey_id": survey_id,
+                     "survey_version": 1, "status": "submitted", "state": {}, "started_at": NOW,
+                     "updated_at": NOW, "submitted_at": NOW, "reminders_sent": 0}
+                )  # fmt: skip
+            gp = {
+                "last_contact": chooser.choice(("past_month", "past_year", "never")),
+                "contact_methods": chooser.sample(("phone", "online_form", "nhs_app"), 2),
+                "ease": chooser.randint(1, 5),
+            }
+            answers.extend(
+                {"run_id": n + 10**7, "question_id": q, "value": {"value": v},
+                 "redacted_text": None, "answered_at": NOW}
+                for q, v in gp.items()
+            )  # fmt: skip
+            given = {
+                "tenure": chooser.choice(("rent_council", "rent_private", "own")),
+                "repair_needed": chooser.choice(("yes", "no")),
+                "problems": chooser.sample(("damp_mould", "heating", "plumbing", "pests"), 2),
+                "reported": chooser.choice(("yes", "no")),
+                "wait_weeks": chooser.randint(0, 52),
+                "health_effect": chooser.randint(1, 5),
+                "anything_else": "Damp in the bedroom",
+            }
+            for question, value in given.items():
+                redacted = value if question == "anything_else" else None
+                answers.append({"run_id": n, "question_id": question, "value": {"value": value},
+                                "redacted_text": redacted, "answered_at": NOW})  # fmt: skip
+        async with database.transaction() as session:
+            await session.execute(insert(Resident), residents)
+            await session.execute(insert(ProfileAnswer), profiles)
+            await session.execute(insert(SurveyRun), runs)
+            await session.execute(insert(SurveyAnswer), answers)
+
+
+async def measure(url: str, members: int) -> None:
+    """Build the panel, time the pages and an export."""
+    database = Database(url)
+    begin = time.perf_counter()
+    await build(database, members)
+    async with database.transaction() as session:
+        answers = len((await session.execute(select(SurveyAnswer.id))).all())
+    built = time.perf_counter() - begin
+    print(f"  built {members:,} members and {answers:,} answers in {built:.0f} s")
+    library = SurveyLibrary.load()
+    accounts = Accounts(
+        database, clock=lambda: NOW, hasher=PasswordHasher(time_cost=1, memory_cost=8192)
+    )
+    await accounts.add("bench", "admin", "a long secret for timing")
+    app = create_app(
+        database, accounts, Dashboard(database, library, AREA, clock=lambda: NOW),
+        StoryWall(database, library, clock=lambda: NOW), Exporter(database, clock=lambda: NOW),
+    )  # fmt: skip
+    async with TestClient(TestServer(app)) as client:
+        token = await accounts.sign_in("bench", "a long secret for timing", "127.0.0.1")
+        headers = {"Cookie": f"__Host-panelbot={token}"}
+        for path in PAGES:
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                response = await client.get(path, headers=headers)
+                await response.read()
+                times.append(time.perf_counter() - start)
+                assert response.status == 200, (path, response.status)
+            flag = "" if statistics.median(times) < 0.3 else "  (over 300 ms)"
+            print(f"  {path:<42} {statistics.median(times) * 1000:8.0f} ms{flag}")
+    survey = library.get("housing_repairs")
+    assert survey is not None
+
+    class Discard:
+        async def write(self, data: bytes) -> None:
+            self.size = getattr(self, "size", 0) + len(data)
+
+    start = time.perf_counter()
+    record = await Exporter(database, clock=lambda: NOW).export(
+        survey, "csv", Discard(), actor="bench", reason="benchmark"
+    )
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate = record.rows / elapsed
+    print(f"  CSV export: {record.rows:,} rows in {elapsed:.1f} s = {rate:,.0f} rows/s;"
+          f" peak memory of this process {peak:,.0f} MB")  # fmt: skip
+    await database.dispose()
+
+
+def main() -> int:
+    """Parse the arguments and measure on SQLite, then PostgreSQL if given."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--postgres", default="")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.postgres or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        if args.postgres:
+            asyncio.run(reset_postgres(url))
+        else:
+            asyncio.run(upgrade_async(url))
+        print("PostgreSQL" if args.postgres else "SQLite")
+        asyncio.run(measure(url, args.members))
+        if args.postgres:
+            asyncio.run(empty_postgres(url))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
