@@ -68,7 +68,8 @@ async def _runs_after(
         .order_by(SurveyRun.id)
         .limit(page)
     )
-    return [(run, resident, loc) for run, resident, loc in await session.execute(query)]
+    connection = await session.connection()  # Core rows: no ORM bookkeeping per row
+    return [(run, resident, loc) for run, resident, loc in await connection.execute(query)]
 
 
 async def _profiles(
@@ -79,7 +80,8 @@ async def _profiles(
     query = select(ProfileAnswer.resident_id, ProfileAnswer.feature, ProfileAnswer.value).where(
         ProfileAnswer.resident_id.in_(list(found))
     )
-    for resident, feature, value in await session.execute(query):
+    connection = await session.connection()
+    for resident, feature, value in await connection.execute(query):
         found[resident][feature] = value
     return found
 
@@ -92,5 +94,6 @@ async def _add_answers(session: AsyncSession, found: dict[int, Response]) -> Non
         SurveyAnswer.value,
         SurveyAnswer.redacted_text,
     ).where(SurveyAnswer.run_id.in_(list(found)))
-    for run, question, value, redacted in await session.execute(query):
+    connection = await session.connection()
+    for run, question, value, redacted in await connection.execute(query):
         found[run].answers[question] = (value.get("value"), redacted)

@@ -107,10 +107,13 @@ class Gate:
         self.rows = 0
 
     def add(self, profile: Profile) -> None:
-        """Count one row."""
+        """Count one row (the levels build on each other, so each step is applied once)."""
         self.rows += 1
-        for level, counter in zip(self.levels, self.counts, strict=True):
-            counter[level.apply(profile)] += 1
+        generalised = {feature: profile.get(feature, "") for feature in QUASI_IDENTIFIERS}
+        self.counts[0][tuple(generalised.values())] += 1
+        for (_name, step), counter in zip(LADDER, self.counts[1:], strict=True):
+            step(generalised)
+            counter[tuple(generalised.values())] += 1
 
     def decide(self, k: int = K, limit: float = MAX_SUPPRESSED) -> Decision:
         """The least generalisation that suppresses at most `limit` of the rows, if any."""
