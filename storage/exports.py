@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.models import ProfileAnswer, Resident, SurveyAnswer, SurveyRun
+from storage.models import ProfileAnswer, Resident, SurveyRun
 
 PAGE = 5000
 
@@ -86,14 +87,21 @@ async def _profiles(
     return found
 
 
+_ANSWERS_BY_RUN = {
+    # One row per response: every answer as {question: [{"value": ...}, redacted text]}.
+    "sqlite": "SELECT run_id, json_group_object(question_id, json_array(json(value), "
+    "redacted_text)) FROM survey_answers WHERE run_id IN :runs GROUP BY run_id",
+    "postgresql": "SELECT run_id, json_object_agg(question_id, json_build_array(value, "
+    "redacted_text))::text FROM survey_answers WHERE run_id IN :runs GROUP BY run_id",
+}
+
+
 async def _add_answers(session: AsyncSession, found: dict[int, Response]) -> None:
-    """Fill in each response's answers."""
-    query = select(
-        SurveyAnswer.run_id,
-        SurveyAnswer.question_id,
-        SurveyAnswer.value,
-        SurveyAnswer.redacted_text,
-    ).where(SurveyAnswer.run_id.in_(list(found)))
+    """Fill in each response's answers (gathered by the database, one row per response)."""
     connection = await session.connection()
-    for run, question, value, redacted in await connection.execute(query):
-        found[run].answers[question] = (value.get("value"), redacted)
+    sql = _ANSWERS_BY_RUN[connection.dialect.name]
+    query = text(sql).bindparams(bindparam("runs", expanding=True))
+    for run, gathered in await connection.execute(query, {"runs": list(found)}):
+        answers = found[run].answers
+        for question, (value, redacted) in json.loads(gathered).items():
+            answers[question] = (value.get("value"), redacted)
