@@ -30,6 +30,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from bot.services.anonymity import QUASI_IDENTIFIERS, Decision, Gate
 from bot.services.profile import ETHNICITY, ethnic_group_of
+from bot.services.spss import MAX_STRING, SavWriter, Variable
 from bot.surveys import Question, Survey
 from storage.accounts import AccountRepository
 from storage.audit import audit
@@ -37,12 +38,13 @@ from storage.database import Database
 from storage.exports import Response, responses
 from storage.models import ExportRecord
 
-FORMATS = ("csv", "xlsx", "json")
-EXTENSIONS = {"csv": "zip", "xlsx": "xlsx", "json": "json"}
+FORMATS = ("csv", "xlsx", "json", "sav")
+EXTENSIONS = {"csv": "zip", "xlsx": "xlsx", "json": "json", "sav": "sav"}
 MEDIA_TYPES = {
     "csv": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
+    "sav": "application/x-spss-sav",
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CHUNK = 1 << 16
@@ -187,7 +189,9 @@ class Exporter:
             raise ExportRefused(
                 "too few respondents in some groups to share this safely, even generalised"
             )
-        writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt]
+        writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json, "sav": _write_sav}[
+            fmt
+        ]
         rows = await writer(self, plan, sink, _Ticker(progress, plan.decision.rows))
         return await self._register(survey, fmt, actor, reason, rows, plan.decision.suppressed)
 
@@ -392,3 +396,51 @@ async def _write_xlsx(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticke
             while chunk := made.read(CHUNK):
                 await sink.write(chunk)
     return rows
+
+
+def _sav_variable(column: Column) -> tuple[Variable, dict[str, float] | None]:
+    """An SPSS variable for a column, and how its values are coded (None: kept as they are)."""
+    label = column.label.get("en", column.name)
+    if column.kind in ("id", "profile"):
+        return Variable(column.name, label, width=16 if column.kind == "id" else 32), None
+    if column.kind == "text":
+        return Variable(column.name, f"{label} (redacted, first 255 bytes)", width=MAX_STRING), None
+    if column.kind in ("choice", "yes_no") and column.values:
+        codes = {value: float(code) for code, value in enumerate(column.values, start=1)}
+        labels = {codes[value]: names.get("en", value) for value, names in column.values.items()}
+        return Variable(column.name, label, value_labels=labels), codes
+    if column.kind == "option":
+        return Variable(column.name, label, value_labels={1.0: "chosen", 0.0: "not chosen"}), None
+    return Variable(column.name, label), None
+
+
+async def _write_sav(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker) -> int:
+    """An SPSS system file with variable and value labels, one case at a time."""
+    coded = [_sav_variable(column) for column in plan.columns]
+    cases = plan.decision.rows - plan.decision.suppressed
+    writer = SavWriter([variable for variable, _codes in coded], cases, plan.survey.id)
+    await sink.write(writer.header(exporter.clock()))
+    pending = bytearray()
+    rows = 0
+    async for row in exporter.rows(plan):
+        values = [
+            codes.get(str(value)) if codes is not None and value != "" else value
+            for (_variable, codes), value in zip(coded, row, strict=True)
+        ]
+        pending += writer.case(values)
+        rows += 1
+        await ticker.tick()
+        if len(pending) >= CHUNK:
+            await sink.write(bytes(pending))
+            pending = bytearray()
+    await sink.write(bytes(pending))
+    return rows
+
+
+Writer = Callable[[Exporter, Plan, Sink, _Ticker], Awaitable[int]]
+WRITERS: dict[str, Writer] = {
+    "csv": _write_csv,
+    "xlsx": _write_xlsx,
+    "json": _write_json,
+    "sav": _write_sav,
+}

@@ -7,8 +7,10 @@ import io
 import json
 import random
 import zipfile
+from pathlib import Path
 from typing import Any
 
+import pyreadstat
 import pytest
 from sqlalchemy import select
 
@@ -131,3 +133,19 @@ async def test_a_set_too_small_to_hide_anyone_is_refused_and_the_refusal_registe
     async with database.transaction() as session:
         actions = list((await session.execute(select(AuditEntry.action))).scalars())
     assert "export.refused" in actions
+
+
+async def test_an_spss_file_carries_labels_and_the_same_rows(
+    database: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    await panel_with_responses(database, clock, 60)
+    path = tmp_path / "set.sav"
+    path.write_bytes(await export(database, clock, "sav"))
+    frame, meta = pyreadstat.read_sav(str(path))
+    kept = json.loads(await export(database, clock, "json"))["codebook"]["rows"]
+    assert len(frame) == meta.number_rows == kept
+    assert meta.variable_value_labels["tenure"][1.0] == "I rent from the council"
+    assert set(frame["tenure"]) == {1.0}
+    assert set(frame["problems__pests"]) <= {0.0, 1.0}
+    assert frame["anything_else"].iloc[0].startswith(("'", "plain"))
+    assert "Joan" not in frame.to_csv()
