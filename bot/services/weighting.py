@@ -17,23 +17,30 @@ TRIM_ROUNDS = 50
 
 @dataclass(frozen=True)
 class Raked:
-    """Weights (mean 1) and how good they are."""
+    """Weights (mean 1 over respondents) and how good they are."""
 
-    weights: Weights
+    weights: Weights  # per row: each respondent the row stands for has this weight
     iterations: int
     converged: bool
     empty: tuple[tuple[str, str], ...]  # (feature, category) with a target but no respondent
+    counts: Weights | None = None  # respondents per row (None: one each)
+
+    def _counts(self) -> Weights:
+        return self.counts if self.counts is not None else np.ones(len(self.weights))
 
     @property
     def design_effect(self) -> float:
-        """Kish's design effect: n Σw² / (Σw)² (1 when unweighted)."""
-        total = float(self.weights.sum())
-        return len(self.weights) * float(np.square(self.weights).sum()) / total**2
+        """Kish's design effect: n Σw² / (Σw)² over respondents (1 when unweighted)."""
+        counts = self._counts()
+        total = float((counts * self.weights).sum())
+        return float(counts.sum()) * float((counts * np.square(self.weights)).sum()) / total**2
 
     @property
     def effective_n(self) -> float:
-        """Effective sample size: (Σw)² / Σw²."""
-        return float(self.weights.sum()) ** 2 / float(np.square(self.weights).sum())
+        """Effective sample size: (Σw)² / Σw² over respondents."""
+        counts = self._counts()
+        squares = float((counts * np.square(self.weights)).sum())
+        return float((counts * self.weights).sum()) ** 2 / squares
 
     def margin_of_error(self, share: float = 0.5) -> float:
         """The 95% margin of error of a weighted proportion."""
@@ -55,46 +62,55 @@ def rake(
     tolerance: float = 1e-6,
     max_iterations: int = 200,
     bounds: tuple[float, float] | None = DEFAULT_BOUNDS,
+    counts: Sequence[int] | None = None,
 ) -> Raked:
     """Weights that make each feature's weighted shares match its targets.
 
     A respondent whose value is missing or not among a feature's targets (e.g. "prefer not to
     say") is left out of that margin only. Target categories nobody is in are dropped and the
-    rest rescaled; they are listed in `empty`.
+    rest rescaled; they are listed in `empty`. With `counts`, each row stands for that many
+    identical respondents (a cell of a table), who all get the row's weight.
     """
     size = len(next(iter(columns.values()))) if columns else 0
     margins, empty = _margins(columns, targets, size)
+    frequency = np.asarray(counts, dtype=np.float64) if counts is not None else np.ones(size)
     weights = np.ones(size)
-    iterations, converged = _fit(weights, margins, tolerance, max_iterations)
+    iterations, converged = _fit(weights, frequency, margins, tolerance, max_iterations)
     if bounds is not None:
         for _ in range(TRIM_ROUNDS):
-            if _within(weights, bounds):
+            if _within(weights, frequency, bounds):
                 break
-            _clip(weights, bounds)
-            more, converged = _fit(weights, margins, tolerance, max_iterations)
+            _clip(weights, frequency, bounds)
+            more, converged = _fit(weights, frequency, margins, tolerance, max_iterations)
             iterations += more
-        if not _within(weights, bounds):
-            _clip(weights, bounds)  # bounds win over margins: say the margins are not met
+        if not _within(weights, frequency, bounds):
+            _clip(weights, frequency, bounds)  # bounds win over margins: margins are not met
             converged = False
     if size:
-        weights /= weights.mean()
-    return Raked(weights, iterations, converged, tuple(empty))
+        weights /= _mean(weights, frequency)
+    used = frequency if counts is not None else None
+    return Raked(weights, iterations, converged, tuple(empty), used)
 
 
-def _within(weights: Weights, bounds: tuple[float, float]) -> bool:
+def _mean(weights: Weights, frequency: Weights) -> float:
+    """The mean weight over respondents."""
+    return float((weights * frequency).sum() / frequency.sum())
+
+
+def _within(weights: Weights, frequency: Weights, bounds: tuple[float, float]) -> bool:
     """Whether every weight lies within the bounds (relative to the mean)."""
-    mean = float(weights.mean())
+    mean = _mean(weights, frequency)
     slack = 1e-9
     low, high = bounds[0] * mean * (1 - slack), bounds[1] * mean * (1 + slack)
     return float(weights.min()) >= low and float(weights.max()) <= high
 
 
-def _clip(weights: Weights, bounds: tuple[float, float]) -> None:
+def _clip(weights: Weights, frequency: Weights, bounds: tuple[float, float]) -> None:
     """Trim weights in place to the bounds relative to the mean (which trimming moves)."""
     for _ in range(100):
-        mean = float(weights.mean())
+        mean = _mean(weights, frequency)
         np.clip(weights, bounds[0] * mean, bounds[1] * mean, out=weights)
-        if _within(weights, bounds):
+        if _within(weights, frequency, bounds):
             return
 
 
@@ -125,25 +141,29 @@ def _margins(
 
 
 def _fit(
-    weights: Weights, margins: Sequence[_Margin], tolerance: float, max_iterations: int
+    weights: Weights,
+    frequency: Weights,
+    margins: Sequence[_Margin],
+    tolerance: float,
+    max_iterations: int,
 ) -> tuple[int, bool]:
     """Rake in place until every margin is within tolerance; (iterations, converged)."""
     for iteration in range(1, max_iterations + 1):
         for margin in margins:
-            part = weights[margin.rows]
+            part = weights[margin.rows] * frequency[margin.rows]
             totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
             factors = margin.shares * part.sum() / totals
-            weights[margin.rows] = part * factors[margin.codes]
-        if _worst_gap(weights, margins) <= tolerance:
+            weights[margin.rows] *= factors[margin.codes]
+        if _worst_gap(weights, frequency, margins) <= tolerance:
             return iteration, True
     return max_iterations, False
 
 
-def _worst_gap(weights: Weights, margins: Sequence[_Margin]) -> float:
+def _worst_gap(weights: Weights, frequency: Weights, margins: Sequence[_Margin]) -> float:
     """The largest difference between a weighted share and its target."""
     worst = 0.0
     for margin in margins:
-        part = weights[margin.rows]
+        part = weights[margin.rows] * frequency[margin.rows]
         totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
         worst = max(worst, float(np.abs(totals / part.sum() - margin.shares).max()))
     return worst

@@ -96,3 +96,22 @@ def test_raking_reproduces_every_margin(
         total = sum(wanted.values())
         got = weighted_shares(columns[feature], raked.weights, cats)
         assert got == pytest.approx([wanted[c] / total for c in cats], abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ab"), st.sampled_from("xyz")), min_size=4, max_size=40))
+def test_a_table_of_cells_rakes_exactly_like_the_respondents_it_counts(
+    people: list[tuple[str, str]],
+) -> None:
+    targets = {"s": {"a": 0.5, "b": 0.5}, "t": {"x": 0.2, "y": 0.3, "z": 0.5}}
+    each = rake({"s": [p[0] for p in people], "t": [p[1] for p in people]}, targets)
+    cells = sorted(set(people))
+    counted = rake(
+        {"s": [c[0] for c in cells], "t": [c[1] for c in cells]},
+        targets,
+        counts=[people.count(c) for c in cells],
+    )
+    by_cell = dict(zip(cells, counted.weights, strict=True))
+    assert np.allclose(each.weights, [by_cell[p] for p in people])
+    assert counted.design_effect == pytest.approx(each.design_effect)
+    assert counted.effective_n == pytest.approx(each.effective_n)
