@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ProfileAnswer, Resident, Story, SurveyAnswer, SurveyRun
+from storage.models import Resident, Story, SurveyRun
 
 
 class DashboardRepository:
@@ -53,31 +53,6 @@ class DashboardRepository:
         """Stories per moderation state."""
         query = select(Story.moderation, func.count()).group_by(Story.moderation)
         return {state: int(n) for state, n in await self.session.execute(query)}
-
-    async def submitted_answers(self, survey_id: str) -> list[tuple[int, str, Any]]:
-        """(resident, question, value) of every sent response to a survey."""
-        query = (
-            select(SurveyRun.resident_id, SurveyAnswer.question_id, SurveyAnswer.value)
-            .join(SurveyRun, SurveyRun.id == SurveyAnswer.run_id)
-            .where(SurveyRun.survey_id == survey_id, SurveyRun.status == "submitted")
-        )
-        return [(r, q, v.get("value")) for r, q, v in await self.session.execute(query)]
-
-    async def respondent_profiles(self, survey_id: str) -> dict[int, dict[str, str]]:
-        """The locality and profile answers of everyone who sent a response to a survey."""
-        sent = select(SurveyRun.resident_id).where(
-            SurveyRun.survey_id == survey_id, SurveyRun.status == "submitted"
-        )
-        profiles: dict[int, dict[str, str]] = {}
-        places = select(Resident.id, Resident.locality).where(Resident.id.in_(sent))
-        for resident, locality in await self.session.execute(places):
-            profiles[resident] = {"locality": locality} if locality else {}
-        answers = select(ProfileAnswer.resident_id, ProfileAnswer.feature, ProfileAnswer.value)
-        for resident, feature, value in await self.session.execute(
-            answers.where(ProfileAnswer.resident_id.in_(sent))
-        ):
-            profiles.setdefault(resident, {})[feature] = value
-        return profiles
 
     async def stories(self, state: str, limit: int, offset: int = 0) -> list[Story]:
         """Stories in one moderation state, oldest first (the queue) or newest first (the wall)."""

@@ -386,3 +386,25 @@ class ExportRecord(Base):
     reason: Mapped[str] = mapped_column(String(500))
     rows: Mapped[int] = mapped_column(Integer, default=0)
     suppressed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RespondentTally(Base):
+    """How many sent responses to a survey came from each profile cell (for fast results)."""
+
+    __tablename__ = "respondent_tallies"
+
+    survey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cell: Mapped[str] = mapped_column(String(200), primary_key=True)  # JSON list of groups
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnswerTally(Base):
+    """How many sent responses from a cell gave an answer (counted as each response is sent)."""
+
+    __tablename__ = "answer_tallies"
+
+    survey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)  # the answer as JSON
+    cell: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

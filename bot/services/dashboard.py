@@ -26,6 +26,7 @@ from bot.services.profile import ETHNIC_GROUPS, FEATURES_BY_ID
 from bot.services.results import BY_FEATURES, SurveyResults, survey_results
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
+from bot.services.tallies import current_tallies
 from storage.broadcasts import BroadcastRepository
 from storage.dashboard import DashboardRepository
 from storage.database import Database
@@ -125,11 +126,8 @@ class Dashboard:
         survey = self.library.get(survey_id)
         if survey is None or survey.id == self.library.story.id:
             return None
-        async with self.database.transaction() as session:
-            counts = DashboardRepository(session)
-            answers = await counts.submitted_answers(survey_id)
-            profiles = await counts.respondent_profiles(survey_id)
-        return survey_results(survey, answers, profiles, self.area, self.group_labels(), by)
+        cells, tallies = await current_tallies(self.database, survey_id)
+        return survey_results(survey, cells, tallies, self.area, self.group_labels(), by)
 
     def group_labels(self) -> dict[str, dict[str, str]]:
         """English names of the groups each breakdown feature has."""

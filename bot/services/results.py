@@ -7,6 +7,7 @@ with fewer than 10 respondents says "too few responses" instead of figures.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,21 +71,6 @@ class SurveyResults:
     questions: tuple[QuestionResult, ...]
 
 
-def respondent_columns(
-    profiles: Mapping[int, Mapping[str, str]], order: Sequence[int]
-) -> dict[str, list[str | None]]:
-    """Each respondent's group in every weighting feature (ethnicity as its broad group)."""
-    columns: dict[str, list[str | None]] = {f: [] for f in BY_FEATURES}
-    for resident in order:
-        profile = profiles.get(resident, {})
-        for feature in BY_FEATURES:
-            if feature == ETHNIC_GROUP:
-                columns[feature].append(ethnic_group_of(profile.get(ETHNICITY.id, "")))
-            else:
-                columns[feature].append(profile.get(feature))
-    return columns
-
-
 def census_targets(area: AreaProfile | None) -> dict[str, dict[str, float]]:
     """The census shares to weight to, per feature and per locality."""
     if area is None:
@@ -98,37 +84,67 @@ def census_targets(area: AreaProfile | None) -> dict[str, dict[str, float]]:
     return targets
 
 
+def respondent_cell(profile: Mapping[str, str]) -> str:
+    """A respondent's cell: their group in every weighting feature, as JSON."""
+    groups = []
+    for feature in BY_FEATURES:
+        if feature == ETHNIC_GROUP:
+            groups.append(ethnic_group_of(profile.get(ETHNICITY.id, "")))
+        else:
+            groups.append(profile.get(feature) or None)
+    return json.dumps(groups)
+
+
+def answer_key(value: Any) -> str:
+    """An answer as tallied: its JSON."""
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Some respondents who gave the same answer: how many, their weight, their group."""
+
+    value: Any
+    count: int
+    weight: float
+    group: str | None
+
+
 def survey_results(
     survey: Survey,
-    answers: Sequence[tuple[int, str, Any]],
-    profiles: Mapping[int, Mapping[str, str]],
+    cells: Mapping[str, int],
+    tallies: Sequence[tuple[str, str, str, int]],
     area: AreaProfile | None,
     labels: Mapping[str, Mapping[str, str]],
     by: str | None = None,
 ) -> SurveyResults:
-    """Raw and weighted figures per question; `labels[feature][category]` names the groups."""
-    respondents = sorted(profiles)
+    """Raw and weighted figures per question, from the tallies of sent responses."""
+    respondents = sum(cells.values())
     title = survey.title.get("en")
-    if len(respondents) < SMALLEST_VIEW:
-        return SurveyResults(title, shown(len(respondents)), True, "", "", ())
-    index = {resident: i for i, resident in enumerate(respondents)}
-    columns = respondent_columns(profiles, respondents)
+    if respondents < SMALLEST_VIEW:
+        return SurveyResults(title, shown(respondents), True, "", "", ())
+    order = sorted(cells)
+    decoded = [json.loads(cell) for cell in order]
+    columns = {f: [groups[i] for groups in decoded] for i, f in enumerate(BY_FEATURES)}
     targets = {f: t for f, t in census_targets(area).items() if f in columns}
-    raked = rake(columns, targets)
-    weights = [float(w) for w in raked.weights]
-    by_question: dict[str, dict[int, Any]] = {}
-    for resident, question_id, value in answers:
-        if resident in index:
-            by_question.setdefault(question_id, {})[index[resident]] = value
-    group_of = columns.get(by) if by else None
+    raked = rake(columns, targets, counts=[cells[cell] for cell in order])
+    weight = {cell: float(w) for cell, w in zip(order, raked.weights, strict=True)}
+    position = BY_FEATURES.index(by) if by in BY_FEATURES else None
+    entries: dict[str, list[Entry]] = {}
+    for question_id, value, cell, count in tallies:
+        if cell in weight:
+            group = json.loads(cell)[position] if position is not None else None
+            entries.setdefault(question_id, []).append(
+                Entry(json.loads(value), count, weight[cell], group)
+            )
     results = tuple(
-        _question(q, by_question.get(q.id, {}), weights, group_of, labels.get(by or "", {}))
+        _question(q, entries.get(q.id, []), position is not None, labels.get(by or "", {}))
         for q in survey.questions
         if q.type != "note"
     )
     return SurveyResults(
         title,
-        shown(len(respondents)),
+        shown(respondents),
         False,
         f"{raked.design_effect:.2f}",
         shown(round(raked.effective_n)),
@@ -137,37 +153,26 @@ def survey_results(
 
 
 def _question(
-    question: Question,
-    given: Mapping[int, Any],
-    weights: Sequence[float],
-    group_of: Sequence[str | None] | None,
-    group_labels: Mapping[str, str],
+    question: Question, given: list[Entry], grouped: bool, group_labels: Mapping[str, str]
 ) -> QuestionResult:
-    answered = {i: v for i, v in given.items() if v is not None}
+    answered = [e for e in given if e.value is not None]
+    total = sum(e.count for e in answered)
     text = question.text.get("en")
-    if len(answered) < SMALLEST_VIEW:
-        return QuestionResult(question.id, text, question.type, shown(len(answered)), True)
+    if total < SMALLEST_VIEW:
+        return QuestionResult(question.id, text, question.type, shown(total), True)
     if question.type == "number":
-        raw = sum(float(v) for v in answered.values()) / len(answered)
-        total = sum(weights[i] for i in answered)
-        weighted = sum(weights[i] * float(v) for i, v in answered.items()) / total
-        return QuestionResult(
-            question.id,
-            text,
-            "number",
-            shown(len(answered)),
-            False,
-            (),
-            f"{raw:.1f}",
-            f"{weighted:.1f}",
-        )
+        raw = sum(float(e.value) * e.count for e in answered) / total
+        mass = sum(e.weight * e.count for e in answered)
+        weighted = sum(float(e.value) * e.weight * e.count for e in answered) / mass
+        means = (f"{raw:.1f}", f"{weighted:.1f}")
+        return QuestionResult(question.id, text, "number", shown(total), False, (), *means)
     if question.type not in COUNTED:
-        return QuestionResult(question.id, text, question.type, shown(len(answered)), False)
+        return QuestionResult(question.id, text, question.type, shown(total), False)
     options = question.options()
-    rows = _rows(question, options, answered, weights)
-    groups = _groups(options, answered, group_of, group_labels) if group_of is not None else ()
+    rows = _rows(question, options, answered, total)
+    groups = _groups(options, answered, group_labels) if grouped else ()
     return QuestionResult(
-        question.id, text, question.type, shown(len(answered)), False, rows, groups=groups
+        question.id, text, question.type, shown(total), False, rows, groups=groups
     )
 
 
@@ -177,25 +182,22 @@ def _picked(value: Any) -> set[str]:
 
 
 def _rows(
-    question: Question,
-    options: Sequence[str],
-    answered: Mapping[int, Any],
-    weights: Sequence[float],
+    question: Question, options: Sequence[str], answered: list[Entry], total: int
 ) -> tuple[OptionRow, ...]:
-    total_weight = sum(weights[i] for i in answered)
+    mass = sum(e.weight * e.count for e in answered)
     rows = []
     for option in options:
-        chosen = [i for i, v in answered.items() if option in _picked(v)]
-        count = len(chosen)
+        chosen = [e for e in answered if option in _picked(e.value)]
+        count = sum(e.count for e in chosen)
         hidden = 0 < count < SMALLEST_SHOWN
-        share = sum(weights[i] for i in chosen) / total_weight if total_weight else 0.0
+        share = sum(e.weight * e.count for e in chosen) / mass if mass else 0.0
         rows.append(
             OptionRow(
                 _option_label(question, option),
                 shown(count),
-                percent(count, len(answered)),
+                percent(count, total),
                 "*" if hidden else f"{100 * share:.0f}%",
-                0 if hidden else round(100 * count / len(answered)),
+                0 if hidden else round(100 * count / total),
                 0 if hidden else round(100 * share),
             )
         )
@@ -203,28 +205,24 @@ def _rows(
 
 
 def _groups(
-    options: Sequence[str],
-    answered: Mapping[int, Any],
-    group_of: Sequence[str | None],
-    labels: Mapping[str, str],
+    options: Sequence[str], answered: list[Entry], labels: Mapping[str, str]
 ) -> tuple[GroupColumn, ...]:
-    members: dict[str, list[int]] = {}
-    for i in answered:
-        group = group_of[i]
-        if group is not None:
-            members.setdefault(group, []).append(i)
+    members: dict[str, list[Entry]] = {}
+    for entry in answered:
+        if entry.group is not None:
+            members.setdefault(entry.group, []).append(entry)
     columns = []
     for group in sorted(members, key=lambda g: list(labels).index(g) if g in labels else 99):
         people = members[group]
+        size = sum(e.count for e in people)
         label = labels.get(group, group)
-        if len(people) < SMALLEST_VIEW:
-            columns.append(GroupColumn(label, shown(len(people)), ()))
+        if size < SMALLEST_VIEW:
+            columns.append(GroupColumn(label, shown(size), ()))
             continue
         shares = tuple(
-            percent(sum(1 for i in people if o in _picked(answered[i])), len(people))
-            for o in options
+            percent(sum(e.count for e in people if o in _picked(e.value)), size) for o in options
         )
-        columns.append(GroupColumn(label, shown(len(people)), shares))
+        columns.append(GroupColumn(label, shown(size), shares))
     return tuple(columns)
 
 

@@ -31,6 +31,7 @@ from bot.services.survey_view import (
     error_text,
     start_id,
 )
+from bot.services.tallies import count_response
 from bot.surveys import (
     Answer,
     Ask,
@@ -54,7 +55,8 @@ from bot.surveys import (
 )
 from storage.files import FileStore
 from storage.models import Resident, Story, SurveyRun
-from storage.repositories import SurveyRunRepository
+from storage.repositories import ResidentRepository, SurveyRunRepository
+from storage.tallies import TallyRepository
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -415,6 +417,7 @@ class SurveyChat:
         run.status = "submitted"
         run.submitted_at = now
         if survey.id != self.library.story.id:
+            await self._tally(turn, survey, done)
             return Outcome([view.done(done)])
         turn.runs.add_story(self._story(turn, run, survey, done))
         run.state = {}
@@ -424,6 +427,16 @@ class SurveyChat:
             "anything that could identify you before anyone else sees it."
         )
         return Outcome([Reply(text)])
+
+    @staticmethod
+    async def _tally(turn: Turn, survey: Survey, done: Done) -> None:
+        """Count the sent response into the results' tallies, in the same transaction."""
+        session = turn.runs.session
+        resident = turn.resident
+        await ResidentRepository(session).load_details(resident)
+        profile = {answer.feature: answer.value for answer in resident.profile}
+        profile["locality"] = resident.locality or ""
+        await count_response(TallyRepository(session), survey.id, profile, done.answers)
 
     def _story(self, turn: Turn, run: SurveyRun, survey: Survey, done: Done) -> Story:
         """A finished story run as a story awaiting moderation."""
