@@ -120,7 +120,9 @@ async def measure(url: str, members: int) -> None:
     print(f"  built {members:,} members and {answers:,} answers in {built:.0f} s")
     begin = time.perf_counter()
     for survey_id in ("housing_repairs", "gp_access"):
-        await recount(database, survey_id)  # once, as after upgrading data from before tallies
+        found = SurveyLibrary.load().get(survey_id)
+        assert found is not None
+        await recount(database, found)  # once, as after upgrading data from before tallies
     print(f"  counted the tallies from the answers (once) in {time.perf_counter() - begin:.1f} s")
     library = SurveyLibrary.load()
     accounts = Accounts(

@@ -408,3 +408,4 @@ class AnswerTally(Base):
     value: Mapped[str] = mapped_column(String(500), primary_key=True)  # the answer as JSON
     cell: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)  # numbers: their sum (value "#")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import AnswerTally, RespondentTally, SurveyRun
 
 Insert = Callable[..., Any]
+Tally = tuple[str, str, str, int, float]  # question, answer key, cell, count, total
 _INSERTS: dict[str, Insert] = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
@@ -23,26 +24,33 @@ class TallyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add_response(self, survey_id: str, cell: str, answers: Mapping[str, str]) -> None:
-        """Count one sent response: its cell, and each of its answers (as JSON text)."""
-        await self._add(RespondentTally, [{"survey_id": survey_id, "cell": cell}], 1)
-        rows = [
-            {"survey_id": survey_id, "question_id": q, "value": v, "cell": cell}
-            for q, v in answers.items()
-        ]
-        if rows:
-            await self._add(AnswerTally, rows, 1)
-
-    async def _add(self, table: Any, rows: list[dict[str, Any]], by: int) -> None:
+    async def add_response(
+        self, survey_id: str, cell: str, answers: Mapping[str, tuple[str, float]]
+    ) -> None:
+        """Count one sent response: its cell, and each answer (its key, and a number's value)."""
         connection = await self.session.connection()
         upsert = _INSERTS[connection.dialect.name]
-        statement = upsert(table).values(count=by)
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name for c in table.__table__.primary_key.columns],
-            set_={"count": table.__table__.c.count + statement.excluded.count},
+        respondent = upsert(RespondentTally).values(survey_id=survey_id, cell=cell, count=1)
+        await connection.execute(
+            respondent.on_conflict_do_update(
+                index_elements=["survey_id", "cell"],
+                set_={"count": RespondentTally.count + respondent.excluded.count},
+            )
         )
-        for row in rows:
-            await connection.execute(statement.values(**row))
+        for question, (key, number) in answers.items():
+            answer = upsert(AnswerTally).values(
+                survey_id=survey_id, question_id=question, value=key, cell=cell, count=1,
+                total=number,
+            )  # fmt: skip
+            await connection.execute(
+                answer.on_conflict_do_update(
+                    index_elements=["survey_id", "question_id", "value", "cell"],
+                    set_={
+                        "count": AnswerTally.count + answer.excluded.count,
+                        "total": AnswerTally.total + answer.excluded.total,
+                    },
+                )
+            )
 
     async def cells(self, survey_id: str) -> dict[str, int]:
         """Respondents per cell."""
@@ -51,12 +59,14 @@ class TallyRepository:
         )
         return {cell: int(n) for cell, n in await self.session.execute(query)}
 
-    async def answers(self, survey_id: str) -> list[tuple[str, str, str, int]]:
-        """(question, value, cell, count) for every tallied answer."""
-        query = select(
-            AnswerTally.question_id, AnswerTally.value, AnswerTally.cell, AnswerTally.count
-        ).where(AnswerTally.survey_id == survey_id)
-        return [(q, v, c, int(n)) for q, v, c, n in await self.session.execute(query)]
+    async def answers(self, survey_id: str) -> list[Tally]:
+        """(question, value, cell, count, total) for every tallied answer."""
+        tally = AnswerTally
+        query = select(tally.question_id, tally.value, tally.cell, tally.count, tally.total).where(
+            tally.survey_id == survey_id
+        )
+        connection = await self.session.connection()
+        return [(q, v, c, int(n), float(t)) for q, v, c, n, t in await connection.execute(query)]
 
     async def sent(self, survey_id: str) -> int:
         """How many responses to the survey are sent (to check the tallies against)."""
@@ -68,7 +78,11 @@ class TallyRepository:
         return int((await self.session.execute(query)).scalar_one())
 
     async def replace(
-        self, survey_id: str, cells: Counter[str], answers: Counter[tuple[str, str, str]]
+        self,
+        survey_id: str,
+        cells: Counter[str],
+        answers: Counter[tuple[str, str, str]],
+        totals: Mapping[tuple[str, str, str], float],
     ) -> None:
         """Put freshly counted tallies in place of a survey's old ones."""
         await self.session.execute(
@@ -83,7 +97,14 @@ class TallyRepository:
             await connection.execute(
                 insert(AnswerTally),
                 [
-                    {"survey_id": survey_id, "question_id": q, "value": v, "cell": c, "count": n}
+                    {
+                        "survey_id": survey_id,
+                        "question_id": q,
+                        "value": v,
+                        "cell": c,
+                        "count": n,
+                        "total": totals.get((q, v, c), 0.0),
+                    }
                     for (q, v, c), n in answers.items()
                 ],
             )

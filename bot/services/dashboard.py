@@ -126,7 +126,7 @@ class Dashboard:
         survey = self.library.get(survey_id)
         if survey is None or survey.id == self.library.story.id:
             return None
-        cells, tallies = await current_tallies(self.database, survey_id)
+        cells, tallies = await current_tallies(self.database, survey)
         return survey_results(survey, cells, tallies, self.area, self.group_labels(), by)
 
     def group_labels(self) -> dict[str, dict[str, str]]:

@@ -95,9 +95,14 @@ def respondent_cell(profile: Mapping[str, str]) -> str:
     return json.dumps(groups)
 
 
-def answer_key(value: Any) -> str:
-    """An answer as tallied: its JSON."""
-    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+NUMBER_KEY = "#"  # numbers are tallied as a count and a sum, not one row per value
+
+
+def answer_key(value: Any, question_type: str) -> tuple[str, float]:
+    """An answer as tallied: its JSON (numbers: the number key), and a number's value."""
+    if question_type == "number" and isinstance(value, int | float):
+        return NUMBER_KEY, float(value)
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False), 0.0
 
 
 @dataclass(frozen=True)
@@ -108,12 +113,13 @@ class Entry:
     count: int
     weight: float
     group: str | None
+    total: float = 0.0  # numbers: the sum of their answers
 
 
 def survey_results(
     survey: Survey,
     cells: Mapping[str, int],
-    tallies: Sequence[tuple[str, str, str, int]],
+    tallies: Sequence[tuple[str, str, str, int, float]],
     area: AreaProfile | None,
     labels: Mapping[str, Mapping[str, str]],
     by: str | None = None,
@@ -130,13 +136,18 @@ def survey_results(
     raked = rake(columns, targets, counts=[cells[cell] for cell in order])
     weight = {cell: float(w) for cell, w in zip(order, raked.weights, strict=True)}
     position = BY_FEATURES.index(by) if by in BY_FEATURES else None
+    group_of = {
+        cell: (groups[position] if position is not None else None)
+        for cell, groups in zip(order, decoded, strict=True)
+    }
+    values: dict[str, Any] = {NUMBER_KEY: NUMBER_KEY}
     entries: dict[str, list[Entry]] = {}
-    for question_id, value, cell, count in tallies:
+    for question_id, key, cell, count, total in tallies:
         if cell in weight:
-            group = json.loads(cell)[position] if position is not None else None
-            entries.setdefault(question_id, []).append(
-                Entry(json.loads(value), count, weight[cell], group)
-            )
+            if key not in values:
+                values[key] = json.loads(key)
+            entry = Entry(values[key], count, weight[cell], group_of[cell], total)
+            entries.setdefault(question_id, []).append(entry)
     results = tuple(
         _question(q, entries.get(q.id, []), position is not None, labels.get(by or "", {}))
         for q in survey.questions
@@ -161,9 +172,9 @@ def _question(
     if total < SMALLEST_VIEW:
         return QuestionResult(question.id, text, question.type, shown(total), True)
     if question.type == "number":
-        raw = sum(float(e.value) * e.count for e in answered) / total
+        raw = sum(e.total for e in answered) / total
         mass = sum(e.weight * e.count for e in answered)
-        weighted = sum(float(e.value) * e.weight * e.count for e in answered) / mass
+        weighted = sum(e.total * e.weight for e in answered) / mass
         means = (f"{raw:.1f}", f"{weighted:.1f}")
         return QuestionResult(question.id, text, "number", shown(total), False, (), *means)
     if question.type not in COUNTED:

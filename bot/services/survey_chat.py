@@ -436,7 +436,7 @@ class SurveyChat:
         await ResidentRepository(session).load_details(resident)
         profile = {answer.feature: answer.value for answer in resident.profile}
         profile["locality"] = resident.locality or ""
-        await count_response(TallyRepository(session), survey.id, profile, done.answers)
+        await count_response(TallyRepository(session), survey, profile, done.answers)
 
     def _story(self, turn: Turn, run: SurveyRun, survey: Survey, done: Done) -> Story:
         """A finished story run as a story awaiting moderation."""

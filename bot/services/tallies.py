@@ -12,45 +12,52 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.services.results import answer_key, respondent_cell
+from bot.surveys import Survey
 from storage.database import Database
 from storage.exports import responses
-from storage.tallies import TallyRepository
+from storage.tallies import Tally, TallyRepository
 
 
 async def count_response(
-    tallies: TallyRepository, survey_id: str, profile: Mapping[str, str], answers: Mapping[str, Any]
+    tallies: TallyRepository, survey: Survey, profile: Mapping[str, str], answers: Mapping[str, Any]
 ) -> None:
     """Add one sent response to the tallies (in the sending transaction)."""
-    given = {q: answer_key(v) for q, v in answers.items() if v is not None}
-    await tallies.add_response(survey_id, respondent_cell(profile), given)
+    given = {q: answer_key(v, _type(survey, q)) for q, v in answers.items() if v is not None}
+    await tallies.add_response(survey.id, respondent_cell(profile), given)
 
 
-async def current_tallies(
-    database: Database, survey_id: str
-) -> tuple[dict[str, int], list[tuple[str, str, str, int]]]:
+def _type(survey: Survey, question_id: str) -> str:
+    question = survey.question(question_id)
+    return question.type if question is not None else ""
+
+
+async def current_tallies(database: Database, survey: Survey) -> tuple[dict[str, int], list[Tally]]:
     """A survey's tallies, counted again first if they disagree with its sent responses."""
     async with database.transaction() as session:
         tallies = TallyRepository(session)
-        cells = await tallies.cells(survey_id)
-        if sum(cells.values()) == await tallies.sent(survey_id):
-            return cells, await tallies.answers(survey_id)
-    await recount(database, survey_id)
+        cells = await tallies.cells(survey.id)
+        if sum(cells.values()) == await tallies.sent(survey.id):
+            return cells, await tallies.answers(survey.id)
+    await recount(database, survey)
     async with database.transaction() as session:
         tallies = TallyRepository(session)
-        return await tallies.cells(survey_id), await tallies.answers(survey_id)
+        return await tallies.cells(survey.id), await tallies.answers(survey.id)
 
 
-async def recount(database: Database, survey_id: str) -> int:
+async def recount(database: Database, survey: Survey) -> int:
     """Count a survey's tallies again from its sent responses; how many there are."""
     cells: Counter[str] = Counter()
     answers: Counter[tuple[str, str, str]] = Counter()
-    async for page in responses(database, survey_id):
+    totals: dict[tuple[str, str, str], float] = {}
+    async for page in responses(database, survey.id):
         for response in page:
             cell = respondent_cell(response.profile)
             cells[cell] += 1
             for question, (value, _redacted) in response.answers.items():
                 if value is not None:
-                    answers[(question, answer_key(value), cell)] += 1
+                    key, number = answer_key(value, _type(survey, question))
+                    answers[(question, key, cell)] += 1
+                    totals[(question, key, cell)] = totals.get((question, key, cell), 0.0) + number
     async with database.transaction() as session:
-        await TallyRepository(session).replace(survey_id, cells, answers)
+        await TallyRepository(session).replace(survey.id, cells, answers, totals)
     return sum(cells.values())

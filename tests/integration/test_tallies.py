@@ -59,19 +59,19 @@ async def test_sending_a_response_counts_it_and_the_count_matches_a_full_recount
         tallies = TallyRepository(session)
         counted = (await tallies.cells("quick_poll"), sorted(await tallies.answers("quick_poll")))
     assert sum(counted[0].values()) == 12
-    await recount(database, "quick_poll")
+    poll = load_survey(tmp_path / "quick_poll.yaml")
+    await recount(database, poll)
     async with database.transaction() as session:
         tallies = TallyRepository(session)
         recounted = (await tallies.cells("quick_poll"), sorted(await tallies.answers("quick_poll")))
     assert counted == recounted
-    yes = sum(n for q, v, _c, n in counted[1] if q == "happy" and v == '"yes"')
+    yes = sum(n for q, v, _c, n, _t in counted[1] if q == "happy" and v == '"yes"')
     assert yes == 8
     # Someone erased: the tallies disagree with the responses and are counted again.
     await drivers[1].command("forgetme")
     await drivers[1].press_label("Yes, delete everything")
-    cells, answers = await current_tallies(database, "quick_poll")
+    cells, answers = await current_tallies(database, poll)
     assert sum(cells.values()) == 11
-    assert sum(n for q, v, _c, n in answers if v == '"yes"') == 7
-    poll = load_survey(tmp_path / "quick_poll.yaml")
+    assert sum(n for q, v, _c, n, _t in answers if v == '"yes"') == 7
     results = survey_results(poll, cells, answers, AREA, {}, None)
     assert not results.too_few and results.respondents == "10"

@@ -63,6 +63,7 @@ async def test_raw_and_weighted_figures_side_by_side_with_small_groups_hidden(
     assert '<td>35</td><td data-value="77">77%</td>' in row
     weighted = int(row.split('data-value="77">77%</td><td data-value="')[1].split('"')[0])
     assert 55 < weighted < 70
+    assert "45 answers. Average 4.0 (weighted 4.0)." in page  # wait_weeks, from its sum
     status, by_sex = await browser.get("/surveys/housing_repairs?by=sex")
     assert "A woman (30)" in by_sex and "A man (15)" in by_sex
     assert "too few" not in by_sex.split("has your home needed a repair")[1].split("</table>")[1]

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=500), nullable=False),
         sa.Column("cell", sa.String(length=200), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint(
             "survey_id", "question_id", "value", "cell", name=op.f("pk_answer_tallies")
         ),
