@@ -165,6 +165,7 @@ class SurveyRun(Base):
     __table_args__ = (
         Index("ix_survey_runs_resident_survey", "resident_id", "survey_id"),
         Index("ix_survey_runs_status_updated", "status", "updated_at"),
+        Index("ix_survey_runs_survey_status", "survey_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -195,13 +195,19 @@ def _picked(value: Any) -> set[str]:
 def _rows(
     question: Question, options: Sequence[str], answered: list[Entry], total: int
 ) -> tuple[OptionRow, ...]:
-    mass = sum(e.weight * e.count for e in answered)
+    counts: dict[str, int] = dict.fromkeys(options, 0)
+    masses: dict[str, float] = dict.fromkeys(options, 0.0)
+    for key, (count, mass) in _by_answer(answered).items():
+        for option in _picked(key):
+            if option in counts:
+                counts[option] += count
+                masses[option] += mass
+    whole = sum(e.weight * e.count for e in answered)
     rows = []
     for option in options:
-        chosen = [e for e in answered if option in _picked(e.value)]
-        count = sum(e.count for e in chosen)
+        count = counts[option]
         hidden = 0 < count < SMALLEST_SHOWN
-        share = sum(e.weight * e.count for e in chosen) / mass if mass else 0.0
+        share = masses[option] / whole if whole else 0.0
         rows.append(
             OptionRow(
                 _option_label(question, option),
@@ -213,6 +219,17 @@ def _rows(
             )
         )
     return tuple(rows)
+
+
+def _by_answer(answered: list[Entry]) -> dict[Any, tuple[int, float]]:
+    """Respondents and weighted mass per distinct answer (each answer's options found once)."""
+    found: dict[Any, list[float]] = {}
+    for entry in answered:
+        key = tuple(entry.value) if isinstance(entry.value, list) else entry.value
+        slot = found.setdefault(key, [0, 0.0])
+        slot[0] += entry.count
+        slot[1] += entry.weight * entry.count
+    return {key: (int(count), mass) for key, (count, mass) in found.items()}
 
 
 def _groups(
@@ -230,10 +247,14 @@ def _groups(
         if size < SMALLEST_VIEW:
             columns.append(GroupColumn(label, shown(size), ()))
             continue
-        shares = tuple(
-            percent(sum(e.count for e in people if o in _picked(e.value)), size) for o in options
+        picked = dict.fromkeys(options, 0)
+        for key, (count, _mass) in _by_answer(people).items():
+            for option in _picked(key):
+                if option in picked:
+                    picked[option] += count
+        columns.append(
+            GroupColumn(label, shown(size), tuple(percent(picked[o], size) for o in options))
         )
-        columns.append(GroupColumn(label, shown(size), shares))
     return tuple(columns)
 
 

@@ -17,6 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_survey_runs_survey_status", "survey_runs", ["survey_id", "status"])
     op.create_table(
         "respondent_tallies",
         sa.Column("survey_id", sa.String(length=64), nullable=False),
@@ -39,5 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_survey_runs_survey_status", table_name="survey_runs")
     op.drop_table("answer_tallies")
     op.drop_table("respondent_tallies")
