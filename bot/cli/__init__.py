@@ -1,0 +1,1 @@
+"""The `panelbot` command's commands, by what they are about."""

@@ -1,0 +1,149 @@
+"""Serving: the bot with its web app, the dashboard alone, the sender alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import BotCommand, Update
+
+from bot.channels.telegram import build_application
+from bot.cli.panel import area_in_use
+from bot.config import Settings
+from bot.handlers.reminders import schedule_reminders
+from bot.handlers.resident import ResidentHandlers
+from bot.handlers.webhook import WebhookReceiver
+from bot.sending import build_sender, send_until_stopped, sending
+from bot.services.accounts import Accounts
+from bot.services.area import AreaProfile
+from bot.services.broadcast_wizard import BroadcastWizard
+from bot.services.broadcasts import Broadcasts
+from bot.services.champion_chat import ChampionChat
+from bot.services.commands import command_menus
+from bot.services.dashboard import Dashboard
+from bot.services.exports import Exporter
+from bot.services.panel_chat import PanelChat, utc_now
+from bot.services.reminders import SurveyReminders
+from bot.services.roles import Roles
+from bot.services.story_wall import StoryWall
+from bot.services.survey_chat import SurveyChat
+from bot.services.survey_library import SurveyLibrary
+from bot.web.app import create_app
+from bot.web.guard import public
+from storage.database import Database, upgrade
+from storage.files import FileStore
+
+log = logging.getLogger("panelbot")
+
+
+def dashboard_app(
+    database: Database, library: SurveyLibrary, area: AreaProfile | None
+) -> web.Application:
+    """The web application with the dashboard's services."""
+    return create_app(
+        database,
+        Accounts(database, clock=utc_now),
+        Dashboard(database, library, area, clock=utc_now),
+        StoryWall(database, library, clock=utc_now),
+        Exporter(database, clock=utc_now),
+    )
+
+
+def build_web_app(
+    settings: Settings, webhook_url: str | None, area: AreaProfile | None, *, send: bool = True
+) -> web.Application:
+    """Wire settings, database, services, the Telegram application and the web app."""
+    token = settings.require_token()
+    database = Database(settings.effective_database_url)
+    library = SurveyLibrary.load(settings.surveys_dir)
+    surveys = SurveyChat(library, voice_store=FileStore(settings.data_dir / "voice"), clock=utc_now)
+    chat = PanelChat(
+        database,
+        area=area,
+        store_full_postcode=settings.store_full_postcode,
+        surveys=surveys,
+    )
+    application = build_application(token, settings.telegram_api_url)
+    sender, api = build_sender(settings, database, library)
+    broadcasts = Broadcasts(database, clock=utc_now, wake=sender.wake.set)
+    champions = ChampionChat(
+        database,
+        Roles(database, clock=utc_now),
+        broadcasts,
+        BroadcastWizard(database, broadcasts, library, area, clock=utc_now),
+        area,
+        bot_username=lambda: application.bot.username,
+        clock=utc_now,
+    )
+    ResidentHandlers(chat, champions).register(application)
+    reminders = SurveyReminders(database, library, clock=utc_now)
+    schedule_reminders(application, reminders, settings.reminder_check_minutes)
+    app = dashboard_app(database, library, area)
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    if webhook_url:
+        path = urlsplit(webhook_url).path or "/telegram"
+        app.router.add_post(path, public(WebhookReceiver(application, secret).receive))
+
+    async def telegram_lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        async with application:
+            for code, menu in command_menus().items():
+                commands = [BotCommand(name, text) for name, text in menu]
+                await application.bot.set_my_commands(commands, language_code=code)
+            await application.start()
+            if webhook_url:
+                await application.bot.set_webhook(
+                    webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                )
+            else:
+                await application.bot.delete_webhook()
+                assert application.updater is not None
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("bot started (%s)", "webhook" if webhook_url else "long polling")
+            if send:
+                async with sending(sender, api):
+                    yield
+            else:
+                yield
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+        await database.dispose()
+
+    app.cleanup_ctx.append(telegram_lifecycle)
+    return app
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, then serve the bot and the web app until stopped."""
+    settings.require_token()
+    app = build_web_app(settings, args.webhook, area_in_use(settings), send=not args.no_sender)
+    print(
+        f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
+    )
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    return 0
+
+
+def cmd_sender(settings: Settings, _args: argparse.Namespace) -> int:
+    """Migrate, then only send broadcasts from the outbox until stopped."""
+    settings.require_token()
+    upgrade(settings.effective_database_url)
+    print("Sending broadcasts from the outbox; Ctrl+C stops.", flush=True)
+    asyncio.run(send_until_stopped(settings))
+    return 0
+
+
+def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
+    """Migrate, then serve only the dashboard (no Telegram)."""
+    area = area_in_use(settings)
+    database = Database(settings.effective_database_url)
+    library = SurveyLibrary.load(settings.surveys_dir)
+    app = dashboard_app(database, library, area)
+    print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    return 0
