@@ -40,6 +40,7 @@ from bot.services.tallies import recount  # noqa: E402
 from bot.web.app import create_app  # noqa: E402
 from storage.database import Database, upgrade_async  # noqa: E402
 from storage.models import ProfileAnswer, Resident, SurveyAnswer, SurveyRun  # noqa: E402
+from tests.support.panel import member_row  # noqa: E402
 
 AREA = AreaProfile.load(ROOT / "areas" / "demo")
 AGES = ("16_24", "25_34", "35_44", "45_54", "55_64", "65_74", "75_plus")
@@ -58,12 +59,7 @@ async def build(database: Database, members: int) -> None:
         ids = range(first + 1, min(first + BATCH, members) + 1)
         residents, profiles, runs, answers = [], [], [], []
         for n in ids:
-            residents.append(
-                {"id": n, "channel": "telegram", "chat_id": 10**9 + n, "language": "en",
-                 "status": "member", "step": "member", "step_data": {},
-                 "locality": chooser.choice(places), "consultations_stopped": False,
-                 "joined_at": NOW, "created_at": NOW, "updated_at": NOW}
-            )  # fmt: skip
+            residents.append(member_row(10**9 + n, NOW, id=n, locality=chooser.choice(places)))
             for feature, value in (
                 ("age_band", chooser.choice(AGES)),
                 ("sex", chooser.choice(("female", "male"))),
@@ -154,9 +150,9 @@ async def measure(url: str, members: int) -> None:
             self.size = getattr(self, "size", 0) + len(data)
 
     start = time.perf_counter()
-    record = await Exporter(database, clock=lambda: NOW).export(
-        survey, "csv", Discard(), actor="bench", reason="benchmark"
-    )
+    exporter = Exporter(database, clock=lambda: NOW)
+    plan = await exporter.plan(survey)
+    record = await exporter.write(plan, "csv", Discard(), actor="bench", reason="benchmark")
     elapsed = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = record.rows / elapsed

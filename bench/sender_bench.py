@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
 
 from bench.databases import empty_postgres, reset_postgres  # noqa: E402
 from bot.channels.bot_api import BotApi  # noqa: E402
@@ -35,9 +34,10 @@ from bot.services.delivery import Limits, Sender  # noqa: E402
 from bot.services.quiet_hours import QuietHours  # noqa: E402
 from storage.broadcasts import Audience  # noqa: E402
 from storage.database import Database, upgrade_async  # noqa: E402
-from storage.models import Resident  # noqa: E402
 from storage.outbox import Outbox  # noqa: E402
+from tests.support.panel import add_members  # noqa: E402
 
+NOW = datetime.now(UTC)
 NEVER_QUIET = QuietHours(start=datetime.min.time(), end=datetime.min.time())
 
 
@@ -60,28 +60,6 @@ def start_fake(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("the fake Bot API did not start")
-
-
-async def add_members(database: Database, count: int) -> None:
-    """Members who want consultations, inserted in bulk."""
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "channel": "telegram",
-            "chat_id": 100_000 + n,
-            "language": "en",
-            "status": "member",
-            "step": "member",
-            "step_data": {},
-            "locality": "city_centre",
-            "consultations_stopped": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n in range(count)
-    ]
-    async with database.transaction() as session:
-        await session.execute(insert(Resident), rows)
 
 
 async def send_all(database: Database, port: int, members: int, limits: Limits) -> float:
@@ -122,7 +100,7 @@ async def send_all(database: Database, port: int, members: int, limits: Limits) 
 async def run(url: str, args: argparse.Namespace, port: int) -> None:
     """Both measurements on one database."""
     database = Database(url)
-    await add_members(database, args.members)
+    await add_members(database, range(100_000, 100_000 + args.members), NOW, locality="city_centre")
     print(f"limits off, {args.in_flight} in flight, {args.members:,} members:")
     await send_all(database, port, args.members, Limits(per_second=0, in_flight=args.in_flight))
     await database.dispose()
@@ -132,7 +110,7 @@ async def run(url: str, args: argparse.Namespace, port: int) -> None:
             await upgrade_async(paced.url)
         else:
             await reset_postgres(url)
-        await add_members(paced, 3000)
+        await add_members(paced, range(100_000, 103_000), NOW, locality="city_centre")
         print("default limits (30 a second), 3,000 members:")
         elapsed = await send_all(paced, port, 3000, Limits())
         print(f"  {elapsed:.1f} s against the 100 s that 30 a second allows ({elapsed / 100:.1%})")

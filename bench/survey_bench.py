@@ -43,7 +43,7 @@ from bot.surveys import (  # noqa: E402
     start,
 )
 from storage.database import Database, upgrade_async  # noqa: E402
-from storage.models import Resident  # noqa: E402
+from tests.support.panel import add_members  # noqa: E402
 
 SURVEY = Path(__file__).with_name("bench_survey.yaml")
 ANSWERS = ("1", "42", "4", "yes", "The bus was late, call me on 07700 900123", "2", "7", "3")
@@ -66,26 +66,6 @@ def engine_only(rounds: int) -> float:
         for answer in ANSWERS:
             state, _step = resume(survey, RunState.from_json(state.to_json()), TextAnswer(answer))
     return rounds * len(ANSWERS) / (time.perf_counter() - begin)
-
-
-async def add_members(database: Database, count: int) -> None:
-    """Panel members ready to answer (joined directly, as the join flow leaves them)."""
-    async with database.transaction() as session:
-        for chat_id in range(1, count + 1):
-            resident = Resident(
-                channel="telegram",
-                chat_id=chat_id,
-                language="en",
-                status="member",
-                step="member",
-                step_data={},
-                postcode_district="LS6",
-                consultations_stopped=False,
-                joined_at=UTC_NOW,
-                created_at=UTC_NOW,
-                updated_at=UTC_NOW,
-            )
-            session.add(resident)
 
 
 async def send(chat: PanelChat, chat_id: int, latencies: list[float], **kwargs: str) -> None:
@@ -132,7 +112,7 @@ async def through_storage(
     story = load_survey(DEFINITIONS / "story.yaml")
     surveys = SurveyChat(SurveyLibrary({"bench": bench, "story": story}), clock=lambda: UTC_NOW)
     chat = PanelChat(database, surveys=surveys, clock=lambda: UTC_NOW)
-    await add_members(database, residents)
+    await add_members(database, range(1, residents + 1), UTC_NOW, postcode_district="LS6")
     chat_ids = list(range(1, residents + 1))
     starts: list[float] = []
 

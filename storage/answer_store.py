@@ -215,24 +215,20 @@ class AnswerTurn:
 class AnswerStore:
     """Opens hot-path turns on the engine's pooled connections."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, statements: _Statements) -> None:
         self.engine = engine
+        self._statements = statements
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> AnswerStore | None:
+        """The hot path for this engine's driver, if it has one."""
         dialect = engine.dialect
         if dialect.name == "sqlite":
-            self._statements = _Statements(dialect, lambda _n: "?", "")
-        elif dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return cls(engine, _Statements(dialect, lambda _n: "?", ""))
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
             # Every change to a resident's runs starts by locking the resident: one chat at a time.
-            self._statements = _Statements(dialect, lambda n: f"${n}", " FOR UPDATE OF r")
-        else:
-            raise ValueError(f"no hot path for {dialect.name}+{dialect.driver}")
-
-    @staticmethod
-    def supports(engine: AsyncEngine) -> bool:
-        """Whether this engine's driver has a hot path."""
-        dialect = engine.dialect
-        return dialect.name == "sqlite" or (
-            dialect.name == "postgresql" and dialect.driver == "asyncpg"
-        )
+            return cls(engine, _Statements(dialect, lambda n: f"${n}", " FOR UPDATE OF r"))
+        return None
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[AnswerTurn]:

@@ -60,7 +60,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.answers = AnswerStore(self.engine) if AnswerStore.supports(self.engine) else None
+        self.answers = AnswerStore.for_engine(self.engine)
 
     @property
     def dialect(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
@@ -23,17 +23,6 @@ class Response:
     run_id: int
     profile: dict[str, str]
     answers: dict[str, tuple[Any, str | None]] = field(default_factory=dict)  # value, redacted
-
-
-async def count_responses(database: Database, survey_id: str) -> int:
-    """How many sent responses a survey has."""
-    async with database.transaction() as session:
-        query = (
-            select(func.count())
-            .select_from(SurveyRun)
-            .where(SurveyRun.survey_id == survey_id, SurveyRun.status == "submitted")
-        )
-        return int((await session.execute(query)).scalar_one())
 
 
 async def responses(

@@ -62,9 +62,10 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     async def write() -> tuple[int, int]:
         async with open_database(settings.effective_database_url) as database:
             with args.out.open("wb") as out:
-                record = await Exporter(database, clock=utc_now).export(
-                    survey, args.format, FileSink(out), actor="cli", reason=args.reason,
-                    progress=show,
+                exporter = Exporter(database, clock=utc_now)
+                record = await exporter.write(
+                    await exporter.plan(survey), args.format, FileSink(out), actor="cli",
+                    reason=args.reason, progress=show,
                 )  # fmt: skip
         return record.rows, record.suppressed
 

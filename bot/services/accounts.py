@@ -25,7 +25,6 @@ LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(hours=1)
 TOUCH_EVERY = timedelta(minutes=1)
 _COMMON = frozenset({"password1234", "123456789012", "qwertyuiopas", "letmein12345"})
-_DUMMY_HASH = PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
 def token_hash(token: str) -> str:
@@ -61,6 +60,7 @@ class Accounts:
         self.database = database
         self.clock = clock
         self.hasher = hasher or PasswordHasher()  # argon2id, 64 MiB, 3 passes
+        self._dummy_hash: str | None = None
 
     async def add(
         self, username: str, role: str, password: str, localities: Collection[str] = ()
@@ -103,13 +103,14 @@ class Accounts:
                 return None
             user = await accounts.user(name)
             # A hash is checked either way, so an unknown name takes as long as a wrong password.
-            verified = self._verify(user.password_hash if user else _DUMMY_HASH, password)
+            verified = self._verify(user.password_hash if user else self._dummy(), password)
             if user is None or user.disabled or not verified:
                 await self._fail(accounts, keys, now)
                 audit(session, f"web:{name}", "sign_in.failed", {}, now)
                 return None
             for key in keys:
                 await accounts.clear_failures(key)
+            await accounts.end_sessions_before(now - IDLE_TIMEOUT)  # nobody's idle sessions kept
             token = secrets.token_urlsafe(32)
             accounts.add_session(
                 WebSession(
@@ -145,6 +146,12 @@ class Accounts:
         async with self.database.transaction() as session:
             await AccountRepository(session).end_session(token_hash(token))
 
+    def _dummy(self) -> str:
+        """A hash made once with the same settings, to check against when the name is unknown."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
     def _verify(self, stored: str, password: str) -> bool:
         try:
             return self.hasher.verify(stored, password)
@@ -160,18 +167,15 @@ class Accounts:
                 return True
         return False
 
-    async def _fail(
-        self, accounts: AccountRepository, keys: tuple[str, ...], now: datetime
-    ) -> None:
-        self._verify(_DUMMY_HASH, "")  # the same work whether or not the name exists
+    @staticmethod
+    async def _fail(accounts: AccountRepository, keys: tuple[str, ...], now: datetime) -> None:
         for key in keys:
             failure = await accounts.failure(key)
-            if failure is None or now - failure.first_at > FAILURE_WINDOW:
-                if failure is not None:
-                    await accounts.clear_failures(key)
-                    await accounts.session.flush()
+            if failure is None:
                 accounts.add_failure(LoginFailure(key=key, failures=1, first_at=now))
                 continue
+            if now - failure.first_at > FAILURE_WINDOW:  # a new window starts
+                failure.failures, failure.first_at, failure.locked_until = 0, now, None
             failure.failures += 1
             if failure.failures >= MAX_FAILURES:
                 failure.locked_until = now + LOCKOUT

@@ -68,6 +68,11 @@ class AreaProfile:
     licence: str = ""
     panel_size: int | None = None
 
+    def place_name(self, locality_id: str) -> str:
+        """A locality's name (its id when the pack does not know it)."""
+        locality = self.localities.get(locality_id)
+        return locality.name if locality is not None else locality_id
+
     def locality_of(self, district: str) -> Locality | None:
         """The locality a postcode district belongs to, or None when outside the area."""
         locality_id = self.district_locality.get(district.upper())

@@ -245,8 +245,7 @@ class BroadcastWizard:
     def _place_name(self, place: str) -> str:
         if place == EVERYWHERE:
             return _("Everywhere")
-        locality = self.area.localities.get(place) if self.area else None
-        return locality.name if locality else place
+        return self.area.place_name(place) if self.area else place
 
     @staticmethod
     def _is_category(feature_id: str, value: str) -> bool:

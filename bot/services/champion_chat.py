@@ -253,8 +253,7 @@ class ChampionChat:
         )
 
     def _place_name(self, place: str) -> str:
-        locality = self.area.localities.get(place) if self.area else None
-        return locality.name if locality else place
+        return self.area.place_name(place) if self.area else place
 
     def _group_name(self, feature: str, category: str) -> str:
         if feature == LOCALITY:

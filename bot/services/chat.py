@@ -53,6 +53,11 @@ class Inbound:
     display_name: str | None = None  # never stored: only used to redact the resident's name
     voice: Voice | None = None
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The resident's own name as the channel gave it, to redact from what they write."""
+        return (self.display_name,) if self.display_name else ()
+
 
 @dataclass
 class Outcome:

@@ -154,22 +154,6 @@ class Exporter:
                 gate.add(_quasi(response))
         return Plan(survey, columns_of(survey), gate.decide())
 
-    async def export(
-        self,
-        survey: Survey,
-        fmt: str,
-        sink: Sink,
-        *,
-        actor: str,
-        reason: str,
-        progress: Progress | None = None,
-    ) -> ExportRecord:
-        """Write one export to the sink and record it; ExportRefused when the gate says no."""
-        if fmt not in FORMATS:
-            raise ValueError(f"the format is one of {', '.join(FORMATS)}")
-        plan = await self.plan(survey)
-        return await self.write(plan, fmt, sink, actor=actor, reason=reason, progress=progress)
-
     async def write(
         self,
         plan: Plan,
@@ -180,7 +164,10 @@ class Exporter:
         reason: str,
         progress: Progress | None = None,
     ) -> ExportRecord:
-        """Write a planned export and record it (a refused plan is recorded, then raised)."""
+        """Write a planned export to the sink and record it; ExportRefused when the gate says no
+        (the refusal is recorded too)."""
+        if fmt not in FORMATS:
+            raise ValueError(f"the format is one of {', '.join(FORMATS)}")
         survey = plan.survey
         if plan.decision.rows == 0:
             raise ExportRefused("there are no responses to export yet")
@@ -189,10 +176,7 @@ class Exporter:
             raise ExportRefused(
                 "too few respondents in some groups to share this safely, even generalised"
             )
-        writer = {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json, "sav": _write_sav}[
-            fmt
-        ]
-        rows = await writer(self, plan, sink, _Ticker(progress, plan.decision.rows))
+        rows = await WRITERS[fmt](self, plan, sink, _Ticker(progress, plan.decision.rows))
         return await self._register(survey, fmt, actor, reason, rows, plan.decision.suppressed)
 
     async def register(self) -> list[ExportRecord]:

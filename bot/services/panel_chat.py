@@ -51,11 +51,6 @@ SURVEY_COMMANDS = ("back", "skip", "pause")
 MEMBER_COMMANDS = ("profile", "surveys", "story", *SURVEY_COMMANDS)
 
 
-def _names(event: Inbound) -> tuple[str, ...]:
-    """The resident's own name as the channel gave it, to redact from what they write."""
-    return (event.display_name,) if event.display_name else ()
-
-
 class PanelChat:
     """Handles one inbound event per call, in one transaction, and says what to answer."""
 
@@ -88,7 +83,7 @@ class PanelChat:
 
     async def handle(self, event: Inbound) -> Outcome:
         """Apply one event and return the replies; a redelivered event changes nothing."""
-        if self.quick is not None and QuickAnswers.candidate(event):
+        if self.quick is not None:
             outcome = await self.quick.handle(event)
             if outcome is not None:
                 return outcome
@@ -98,9 +93,7 @@ class PanelChat:
             lang = resident.language if resident else negotiate(event.client_language)
             with language(lang):
                 turn = (
-                    Turn(SurveyRunRepository(session), resident, _names(event))
-                    if resident
-                    else None
+                    Turn(SurveyRunRepository(session), resident, event.names) if resident else None
                 )
                 if not await UpdateLog(session).first_time(event.update_key, self.clock()):
                     log.info("duplicate update %s ignored", event.update_key)

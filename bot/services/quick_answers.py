@@ -40,31 +40,29 @@ class QuickAnswers:
         self.channel = channel
         self.clock = clock
 
-    @staticmethod
-    def candidate(event: Inbound) -> bool:
-        """Whether an event may be a plain answer: typed text or an answering survey button."""
-        if event.voice is not None or event.command is not None:
-            return False
-        if event.button is None:
-            return event.text is not None
-        press = parse_press(event.button)
-        return press is not None and press.verb not in (PAUSE, CARRY_ON)
-
     async def handle(self, event: Inbound) -> Outcome | None:
         """Apply an answer and say what to show next; None when it is not one for this path."""
+        if event.voice is not None or event.command is not None:
+            return None
+        press = parse_press(event.button) if event.button is not None else None
+        if event.button is not None and (press is None or press.verb in (PAUSE, CARRY_ON)):
+            return None  # not an answering survey button
+        if event.button is None and event.text is None:
+            return None
 
         async def job(turn: AnswerTurn) -> Outcome | None:
-            return await self._answer(turn, event)
+            return await self._answer(turn, event, press)
 
         return await self.batches.run(event.chat_id, job)
 
-    async def _answer(self, turn: AnswerTurn, event: Inbound) -> Outcome | None:
+    async def _answer(
+        self, turn: AnswerTurn, event: Inbound, press: Press | None
+    ) -> Outcome | None:
         """The answer applied; None, with nothing written, when it is not for this path."""
         member = await turn.member(self.channel, event.chat_id)
         if member is None or member.status not in steps.ON_PANEL or member.run is None:
             return None
         run = member.run
-        press = parse_press(event.button) if event.button is not None else None
         if press is None and member.step != steps.MEMBER:
             return None  # changing the profile or confirming erasure comes first
         if press is not None and press.run_id != run.id:
@@ -79,8 +77,7 @@ class QuickAnswers:
             now = self.clock()
             if not await turn.first_time(event.update_key, now):
                 return None
-            deny = (event.display_name,) if event.display_name else ()
-            await self.surveys.keep(turn, run, advance, deny)
+            await self.surveys.keep(turn, run, advance, event.names)
             if now - member.seen_at >= SEEN_GRANULARITY:
                 await turn.touch(member.id, now)
             toggle = press is not None and press.verb == TOGGLE

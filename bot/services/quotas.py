@@ -24,21 +24,6 @@ def groups_of(profile: Mapping[str, str], locality: str | None) -> dict[str, str
 
 
 @dataclass(frozen=True)
-class Shortfall:
-    """A group with fewer members than its target."""
-
-    feature: str
-    category: str
-    members: int
-    target: int
-
-    @property
-    def filled(self) -> float:
-        """The share of the target reached (0 to 1)."""
-        return self.members / self.target if self.target else 1.0
-
-
-@dataclass(frozen=True)
 class Quotas:
     """Target member counts per group (feature, category)."""
 
@@ -70,13 +55,3 @@ class Quotas:
             if category in self.targets.get(feature, {})
             and counts.get((feature, category), 0) >= self.targets[feature][category]
         ]
-
-    def shortfalls(self, counts: Mapping[Group, int]) -> list[Shortfall]:
-        """Groups below target, the emptiest (relative to its target) first."""
-        short = [
-            Shortfall(feature, category, counts.get((feature, category), 0), target)
-            for feature, by_category in self.targets.items()
-            for category, target in by_category.items()
-            if counts.get((feature, category), 0) < target
-        ]
-        return sorted(short, key=lambda s: (s.filled, s.feature, s.category))

@@ -17,13 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.services.broadcasts import MESSAGE, Broadcasts, Draft
 from storage.broadcasts import Audience
 from storage.database import Database, upgrade
 from storage.models import OutboxMessage, Resident
 from tests.e2e.conftest import ROOT, free_port
+from tests.support.panel import add_members
 
 MEMBERS = 5000
 BLOCKED = frozenset(range(100_000, 105_000, 100))  # 50 members who blocked the bot
@@ -66,22 +67,7 @@ async def prepare(url: str) -> int:
     """5,000 members and one broadcast to them all."""
     now = datetime.now(UTC)
     database = Database(url)
-    rows = [
-        {
-            "channel": "telegram",
-            "chat_id": 100_000 + n,
-            "language": "en",
-            "status": "member",
-            "step": "member",
-            "step_data": {},
-            "consultations_stopped": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n in range(MEMBERS)
-    ]
-    async with database.transaction() as session:
-        await session.execute(insert(Resident), rows)
+    await add_members(database, range(100_000, 100_000 + MEMBERS), now)
     service = Broadcasts(database, clock=lambda: datetime.now(UTC), wake=lambda: None)
     draft = Draft(MESSAGE, Audience(), now, text="The clinic consultation is open.")
     made = await service.send(draft, actor="test", sender=None, allowed=None)

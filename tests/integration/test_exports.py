@@ -76,9 +76,11 @@ async def panel_with_responses(
 async def export(database: Database, clock: FakeClock, fmt: str) -> bytes:
     assert SURVEY is not None
     sink = Collected()
-    await Exporter(database, clock=clock).export(
-        SURVEY, fmt, sink, actor="web:lead1", reason="analysis for the repairs co-design group"
-    )
+    exporter = Exporter(database, clock=clock)
+    await exporter.write(
+        await exporter.plan(SURVEY), fmt, sink, actor="web:lead1",
+        reason="analysis for the repairs co-design group",
+    )  # fmt: skip
     return bytes(sink.data)
 
 

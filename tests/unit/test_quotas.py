@@ -33,17 +33,14 @@ def test_a_member_is_over_quota_only_in_groups_that_are_full() -> None:
     old = quotas.targets["age_band"]["75_plus"]
     counts = {("age_band", "75_plus"): old, ("sex", "female"): 3}
     assert quotas.full(groups, counts) == [("age_band", "75_plus")]  # prefer_not has no quota
-    shortfalls = quotas.shortfalls(counts)
-    assert shortfalls[0].members == 0 and ("age_band", "75_plus") not in {
-        (s.feature, s.category) for s in shortfalls
-    }
 
 
 @given(st.integers(10, 10_000))
-def test_every_group_is_short_on_an_empty_panel_and_none_when_full(size: int) -> None:
+def test_no_group_is_full_on_an_empty_panel_and_every_one_when_full(size: int) -> None:
     quotas = Quotas.from_area(DEMO, size=size)
     assert quotas is not None
-    targeted = {(f, c) for f, by in quotas.targets.items() for c, t in by.items() if t > 0}
-    assert {(s.feature, s.category) for s in quotas.shortfalls({})} == targeted
-    full = {(f, c): t for f, by in quotas.targets.items() for c, t in by.items()}
-    assert quotas.shortfalls(full) == []
+    for feature, by_category in quotas.targets.items():
+        for category, target in by_category.items():
+            groups = {feature: category}
+            assert quotas.full(groups, {}) == ([] if target > 0 else [(feature, category)])
+            assert quotas.full(groups, {(feature, category): target}) == [(feature, category)]
