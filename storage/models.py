@@ -410,3 +410,17 @@ class AnswerTally(Base):
     cell: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[float] = mapped_column(Float, default=0.0)  # numbers: their sum (value "#")
+
+
+class MemberCount(Base):
+    """Members per locality and profile answer, kept current by database triggers (migration 0010).
+
+    The row with feature and value `*` counts a locality's members; locality `''` is none known.
+    """
+
+    __tablename__ = "member_counts"
+
+    locality: Mapped[str] = mapped_column(String(32), primary_key=True)
+    feature: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(48), primary_key=True)
+    members: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from storage.models import (
     AreaPack,
     ConsentRecord,
+    MemberCount,
     ProcessedUpdate,
     ProfileAnswer,
     Resident,
@@ -295,14 +296,11 @@ class PanelRepository:
 
     async def profile_counts(self) -> list[tuple[str | None, str, str, int]]:
         """(locality, feature, value, members) for every answer members gave."""
-        query = (
-            select(Resident.locality, ProfileAnswer.feature, ProfileAnswer.value, func.count())
-            .join(Resident, Resident.id == ProfileAnswer.resident_id)
-            .where(Resident.status == "member")
-            .group_by(Resident.locality, ProfileAnswer.feature, ProfileAnswer.value)
-        )
-        rows = await self.session.execute(query)
-        return [(locality, feature, value, int(count)) for locality, feature, value, count in rows]
+        query = select(MemberCount).where(MemberCount.feature != "*", MemberCount.members > 0)
+        return [
+            (row.locality or None, row.feature, row.value, row.members)
+            for row in (await self.session.execute(query)).scalars()
+        ]
 
     async def lock_quotas(self) -> None:
         """Serialise quota decisions across processes until the transaction ends."""
@@ -316,33 +314,23 @@ class PanelRepository:
 
     async def members_with(self, feature: str, values: Collection[str]) -> int:
         """How many members gave one of these answers."""
-        query = (
-            select(func.count())
-            .select_from(ProfileAnswer)
-            .join(Resident, Resident.id == ProfileAnswer.resident_id)
-            .where(
-                Resident.status == "member",
-                ProfileAnswer.feature == feature,
-                ProfileAnswer.value.in_(values),
-            )
+        query = select(func.coalesce(func.sum(MemberCount.members), 0)).where(
+            MemberCount.feature == feature, MemberCount.value.in_(values)
         )
         return int((await self.session.execute(query)).scalar_one())
 
     async def members_in(self, locality: str) -> int:
         """How many members live in a locality."""
-        query = select(func.count()).where(
-            Resident.status == "member", Resident.locality == locality
+        query = select(MemberCount.members).where(
+            MemberCount.locality == locality, MemberCount.feature == "*"
         )
-        return int((await self.session.execute(query)).scalar_one())
+        return int((await self.session.execute(query)).scalar_one_or_none() or 0)
 
     async def locality_counts(self) -> dict[str | None, int]:
         """Members per locality."""
-        query = (
-            select(Resident.locality, func.count())
-            .where(Resident.status == "member")
-            .group_by(Resident.locality)
-        )
-        return {locality: int(count) for locality, count in await self.session.execute(query)}
+        query = select(MemberCount).where(MemberCount.feature == "*", MemberCount.members > 0)
+        rows = (await self.session.execute(query)).scalars()
+        return {row.locality or None: row.members for row in rows}
 
     async def reserve_list(self) -> list[Resident]:
         """Residents waiting on the reserve list, longest-waiting first, with their profiles."""
