@@ -9,7 +9,6 @@ is exactly what the ORM would have stored. Anything else goes through the reposi
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.driver import Statement
 from storage.models import UtcDateTime
 
 _MEMBER = """
@@ -40,7 +40,6 @@ ON CONFLICT (run_id, question_id) DO UPDATE SET value = excluded.value,
 redacted_text = excluded.redacted_text, answered_at = excluded.answered_at"""
 _DROP_ANSWER = "DELETE FROM survey_answers WHERE run_id = :run_id AND question_id = :question_id"
 _TOUCH = "UPDATE residents SET updated_at = :now WHERE id = :resident_id"
-_PARAMETER = re.compile(r":(\w+)")
 
 
 @dataclass
@@ -66,34 +65,13 @@ class Member:
     run: ActiveRun | None
 
 
-@dataclass(frozen=True)
-class _Statement:
-    """One statement in a driver's parameter style, with its parameters' order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    @classmethod
-    def build(cls, sql: str, placeholder: Callable[[int], str]) -> _Statement:
-        names: list[str] = []
-
-        def number(match: re.Match[str]) -> str:
-            names.append(match.group(1))
-            return placeholder(len(names))
-
-        return cls(_PARAMETER.sub(number, sql), tuple(names))
-
-    def values(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(parameters[name] for name in self.names)
-
-
 class _Driver(Protocol):
     """What a driver connection offers the store: rows, a statement, the transaction."""
 
-    async def row(self, statement: _Statement, values: Sequence[Any]) -> Sequence[Any] | None:
+    async def row(self, statement: Statement, values: Sequence[Any]) -> Sequence[Any] | None:
         """The first row of a query."""
 
-    async def run(self, statement: _Statement, values: Sequence[Any]) -> int:
+    async def run(self, statement: Statement, values: Sequence[Any]) -> int:
         """Run a statement; the number of rows it changed."""
 
 
@@ -103,10 +81,10 @@ class _SQLiteDriver:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
 
-    async def row(self, statement: _Statement, values: Sequence[Any]) -> Sequence[Any] | None:
+    async def row(self, statement: Statement, values: Sequence[Any]) -> Sequence[Any] | None:
         return self.connection.execute(statement.sql, values).fetchone()  # type: ignore[no-any-return]
 
-    async def run(self, statement: _Statement, values: Sequence[Any]) -> int:
+    async def run(self, statement: Statement, values: Sequence[Any]) -> int:
         return self.connection.execute(statement.sql, values).rowcount
 
 
@@ -116,20 +94,20 @@ class _PostgresDriver:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
 
-    async def row(self, statement: _Statement, values: Sequence[Any]) -> Sequence[Any] | None:
+    async def row(self, statement: Statement, values: Sequence[Any]) -> Sequence[Any] | None:
         return await self.connection.fetchrow(statement.sql, *values)  # type: ignore[no-any-return]
 
-    async def run(self, statement: _Statement, values: Sequence[Any]) -> int:
+    async def run(self, statement: Statement, values: Sequence[Any]) -> int:
         status: str = await self.connection.execute(statement.sql, *values)
         return int(status.rsplit(" ", 1)[-1])  # "INSERT 0 1", "UPDATE 1", "DELETE 2"
 
 
-class _Statements:
+class Statements:
     """The store's statements and type conversions for one dialect."""
 
     def __init__(self, dialect: Dialect, placeholder: Callable[[int], str], lock: str) -> None:
-        def build(sql: str) -> _Statement:
-            return _Statement.build(sql, placeholder)
+        def build(sql: str) -> Statement:
+            return Statement.build(sql, placeholder)
 
         self.member = build(_MEMBER + lock)
         self.record_update = build(_RECORD_UPDATE)
@@ -152,7 +130,7 @@ def _same(value: Any) -> Any:
 class AnswerTurn:
     """One transaction of the hot path: what it reads and writes."""
 
-    def __init__(self, driver: _Driver, statements: _Statements) -> None:
+    def __init__(self, driver: _Driver, statements: Statements) -> None:
         self._driver = driver
         self._sql = statements
 
@@ -215,7 +193,7 @@ class AnswerTurn:
 class AnswerStore:
     """Opens hot-path turns on the engine's pooled connections."""
 
-    def __init__(self, engine: AsyncEngine, statements: _Statements) -> None:
+    def __init__(self, engine: AsyncEngine, statements: Statements) -> None:
         self.engine = engine
         self._statements = statements
 
@@ -224,10 +202,10 @@ class AnswerStore:
         """The hot path for this engine's driver, if it has one."""
         dialect = engine.dialect
         if dialect.name == "sqlite":
-            return cls(engine, _Statements(dialect, lambda _n: "?", ""))
+            return cls(engine, Statements(dialect, lambda _n: "?", ""))
         if dialect.name == "postgresql" and dialect.driver == "asyncpg":
             # Every change to a resident's runs starts by locking the resident: one chat at a time.
-            return cls(engine, _Statements(dialect, lambda n: f"${n}", " FOR UPDATE OF r"))
+            return cls(engine, Statements(dialect, lambda n: f"${n}", " FOR UPDATE OF r"))
         return None
 
     @asynccontextmanager

@@ -25,22 +25,21 @@ class DashboardRepository:
 
     async def stopped_and_blocked(self) -> tuple[int, int]:
         """Members who stopped consultations, and who blocked the bot."""
-        stopped = select(func.count()).where(
-            Resident.status == "member", Resident.consultations_stopped.is_(True)
-        )
-        blocked = select(func.count()).where(Resident.blocked_at.is_not(None))
-        return (
-            int((await self.session.execute(stopped)).scalar_one()),
-            int((await self.session.execute(blocked)).scalar_one()),
-        )
+        stopped = (Resident.status == "member") & Resident.consultations_stopped.is_(True)
+        query = select(func.count().filter(stopped), func.count(Resident.blocked_at))
+        found, blocked = (await self.session.execute(query)).one()
+        return int(found), int(blocked)
 
     async def joined_between(self, bounds: list[datetime]) -> list[int]:
         """Members who joined in each span between consecutive moments."""
-        at = Resident.joined_at
-        counts = [func.count().filter(at >= start, at < end) for start, end in pairwise(bounds)]
-        query = select(*counts).where(Resident.status == "member")
-        row = (await self.session.execute(query)).one()
-        return [int(n) for n in row]
+        # One range count per span reads only that span of the (status, joined_at) index.
+        counts = []
+        for start, end in pairwise(bounds):
+            span = select(func.count()).where(
+                Resident.status == "member", Resident.joined_at >= start, Resident.joined_at < end
+            )
+            counts.append(int((await self.session.execute(span)).scalar_one()))
+        return counts
 
     async def runs_by_survey(self) -> dict[tuple[str, str], int]:
         """Survey runs per (survey, status)."""

@@ -67,6 +67,7 @@ class Resident(Base):
     """A person in a chat with the bot: a panel member or someone joining."""
 
     __tablename__ = "residents"
+    __table_args__ = (Index("ix_residents_status_joined_at", "status", "joined_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), default="telegram")
@@ -403,6 +404,7 @@ class AnswerTally(Base):
     """How many sent responses from a cell gave an answer (counted as each response is sent)."""
 
     __tablename__ = "answer_tallies"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     survey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     question_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -23,10 +23,10 @@ from bot.services.composition import (
 )
 from bot.services.disclosure import SMALLEST_SHOWN, percent, shown
 from bot.services.profile import ETHNIC_GROUPS, FEATURES_BY_ID
-from bot.services.results import BY_FEATURES, SurveyResults, survey_results
+from bot.services.results import BY_FEATURES, SurveyResults, survey_results, weigh
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import SurveyView
-from bot.services.tallies import current_tallies
+from bot.services.tallies import current_cells, weighted_sums
 from storage.broadcasts import BroadcastRepository
 from storage.dashboard import DashboardRepository
 from storage.database import Database
@@ -126,8 +126,10 @@ class Dashboard:
         survey = self.library.get(survey_id)
         if survey is None or survey.id == self.library.story.id:
             return None
-        cells, tallies = await current_tallies(self.database, survey)
-        return survey_results(survey, cells, tallies, self.area, self.group_labels(), by)
+        weighting = weigh(await current_cells(self.database, survey), self.area)
+        weights = weighting.by_cell(by)
+        sums = await weighted_sums(self.database, survey, weights) if weights else []
+        return survey_results(survey, weighting, sums, self.group_labels(), by)
 
     def group_labels(self) -> dict[str, dict[str, str]]:
         """English names of the groups each breakdown feature has."""

@@ -16,8 +16,9 @@ from bot.services.area import AreaProfile
 from bot.services.composition import ETHNIC_GROUP, LOCALITY
 from bot.services.disclosure import SMALLEST_SHOWN, SMALLEST_VIEW, percent, shown
 from bot.services.profile import ETHNICITY, ethnic_group_of
-from bot.services.weighting import rake
+from bot.services.weighting import Raked, rake
 from bot.surveys import Question, Survey
+from storage.tallies import WeightedSum
 
 COUNTED = ("choice", "multi_choice", "yes_no", "scale")
 BY_FEATURES = ("age_band", "sex", "carer", "disability", ETHNIC_GROUP, LOCALITY)
@@ -107,55 +108,75 @@ def answer_key(value: Any, question_type: str) -> tuple[str, float]:
 
 @dataclass(frozen=True)
 class Entry:
-    """Some respondents who gave the same answer: how many, their weight, their group."""
+    """Respondents who gave the same answer (in one group): how many, and their weighted sums."""
 
     value: Any
     count: int
-    weight: float
+    mass: float  # the sum of their weights
     group: str | None
     total: float = 0.0  # numbers: the sum of their answers
+    weighted_total: float = 0.0  # numbers: the sum of weight times answer
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """The respondents' profile cells, raked to the census (no weights when too few)."""
+
+    respondents: int
+    cells: tuple[str, ...]
+    raked: Raked | None
+
+    def by_cell(self, by: str | None) -> dict[str, tuple[float, str | None]]:
+        """Each cell's weight, and its group in the breakdown feature (if any)."""
+        if self.raked is None:
+            return {}
+        position = BY_FEATURES.index(by) if by in BY_FEATURES else None
+        return {
+            cell: (float(weight), json.loads(cell)[position] if position is not None else None)
+            for cell, weight in zip(self.cells, self.raked.weights, strict=True)
+        }
+
+
+def weigh(cells: Mapping[str, int], area: AreaProfile | None) -> Weighting:
+    """Rake the respondents per cell to the area's census margins."""
+    respondents = sum(cells.values())
+    order = tuple(sorted(cells))
+    if respondents < SMALLEST_VIEW:
+        return Weighting(respondents, order, None)
+    decoded = [json.loads(cell) for cell in order]
+    columns = {f: [groups[i] for groups in decoded] for i, f in enumerate(BY_FEATURES)}
+    targets = {f: t for f, t in census_targets(area).items() if f in columns}
+    return Weighting(respondents, order, rake(columns, targets, counts=[cells[c] for c in order]))
 
 
 def survey_results(
     survey: Survey,
-    cells: Mapping[str, int],
-    tallies: Sequence[tuple[str, str, str, int, float]],
-    area: AreaProfile | None,
+    weighting: Weighting,
+    sums: Sequence[WeightedSum],
     labels: Mapping[str, Mapping[str, str]],
     by: str | None = None,
 ) -> SurveyResults:
-    """Raw and weighted figures per question, from the tallies of sent responses."""
-    respondents = sum(cells.values())
+    """Raw and weighted figures per question, from the weighted sums of the tallies."""
     title = survey.title.get("en")
-    if respondents < SMALLEST_VIEW:
-        return SurveyResults(title, shown(respondents), True, "", "", ())
-    order = sorted(cells)
-    decoded = [json.loads(cell) for cell in order]
-    columns = {f: [groups[i] for groups in decoded] for i, f in enumerate(BY_FEATURES)}
-    targets = {f: t for f, t in census_targets(area).items() if f in columns}
-    raked = rake(columns, targets, counts=[cells[cell] for cell in order])
-    weight = {cell: float(w) for cell, w in zip(order, raked.weights, strict=True)}
-    position = BY_FEATURES.index(by) if by in BY_FEATURES else None
-    group_of = {
-        cell: (groups[position] if position is not None else None)
-        for cell, groups in zip(order, decoded, strict=True)
-    }
+    raked = weighting.raked
+    if raked is None:
+        return SurveyResults(title, shown(weighting.respondents), True, "", "", ())
     values: dict[str, Any] = {NUMBER_KEY: NUMBER_KEY}
     entries: dict[str, list[Entry]] = {}
-    for question_id, key, cell, count, total in tallies:
-        if cell in weight:
-            if key not in values:
-                values[key] = json.loads(key)
-            entry = Entry(values[key], count, weight[cell], group_of[cell], total)
-            entries.setdefault(question_id, []).append(entry)
+    for question_id, key, group, count, mass, total, weighted_total in sums:
+        if key not in values:
+            values[key] = json.loads(key)
+        entry = Entry(values[key], int(count), mass, group, total, weighted_total)
+        entries.setdefault(question_id, []).append(entry)
+    grouped = by in BY_FEATURES
     results = tuple(
-        _question(q, entries.get(q.id, []), position is not None, labels.get(by or "", {}))
+        _question(q, entries.get(q.id, []), grouped, labels.get(by or "", {}))
         for q in survey.questions
         if q.type != "note"
     )
     return SurveyResults(
         title,
-        shown(respondents),
+        shown(weighting.respondents),
         False,
         f"{raked.design_effect:.2f}",
         shown(round(raked.effective_n)),
@@ -173,8 +194,8 @@ def _question(
         return QuestionResult(question.id, text, question.type, shown(total), True)
     if question.type == "number":
         raw = sum(e.total for e in answered) / total
-        mass = sum(e.weight * e.count for e in answered)
-        weighted = sum(e.total * e.weight for e in answered) / mass
+        mass = sum(e.mass for e in answered)
+        weighted = sum(e.weighted_total for e in answered) / mass
         means = (f"{raw:.1f}", f"{weighted:.1f}")
         return QuestionResult(question.id, text, "number", shown(total), False, (), *means)
     if question.type not in COUNTED:
@@ -202,7 +223,7 @@ def _rows(
             if option in counts:
                 counts[option] += count
                 masses[option] += mass
-    whole = sum(e.weight * e.count for e in answered)
+    whole = sum(e.mass for e in answered)
     rows = []
     for option in options:
         count = counts[option]
@@ -228,7 +249,7 @@ def _by_answer(answered: list[Entry]) -> dict[Any, tuple[int, float]]:
         key = tuple(entry.value) if isinstance(entry.value, list) else entry.value
         slot = found.setdefault(key, [0, 0.0])
         slot[0] += entry.count
-        slot[1] += entry.weight * entry.count
+        slot[1] += entry.mass
     return {key: (int(count), mass) for key, (count, mass) in found.items()}
 
 

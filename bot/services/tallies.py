@@ -15,7 +15,7 @@ from bot.services.results import answer_key, respondent_cell
 from bot.surveys import Survey
 from storage.database import Database
 from storage.exports import responses
-from storage.tallies import Tally, TallyRepository
+from storage.tallies import TallyRepository, WeightedSum
 
 
 async def count_response(
@@ -31,17 +31,24 @@ def _type(survey: Survey, question_id: str) -> str:
     return question.type if question is not None else ""
 
 
-async def current_tallies(database: Database, survey: Survey) -> tuple[dict[str, int], list[Tally]]:
-    """A survey's tallies, counted again first if they disagree with its sent responses."""
+async def current_cells(database: Database, survey: Survey) -> dict[str, int]:
+    """Respondents per profile cell, the tallies counted again first if they disagree."""
     async with database.transaction() as session:
         tallies = TallyRepository(session)
         cells = await tallies.cells(survey.id)
         if sum(cells.values()) == await tallies.sent(survey.id):
-            return cells, await tallies.answers(survey.id)
+            return cells
     await recount(database, survey)
     async with database.transaction() as session:
-        tallies = TallyRepository(session)
-        return await tallies.cells(survey.id), await tallies.answers(survey.id)
+        return await TallyRepository(session).cells(survey.id)
+
+
+async def weighted_sums(
+    database: Database, survey: Survey, weights: Mapping[str, tuple[float, str | None]]
+) -> list[WeightedSum]:
+    """Each answer's count and weighted sums per group (see TallyRepository.weighted_sums)."""
+    async with database.transaction() as session:
+        return await TallyRepository(session).weighted_sums(survey.id, weights)
 
 
 async def recount(database: Database, survey: Survey) -> int:

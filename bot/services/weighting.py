@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 
 Weights = npt.NDArray[np.float64]
-DEFAULT_BOUNDS = (0.2, 5.0)  # weights trimmed to this range of the mean, then re-raked
-TRIM_ROUNDS = 50
+DEFAULT_BOUNDS = (0.2, 5.0)  # weights trimmed to this range of the mean after each sweep
+STALLED = 1e-5  # a sweep that moves the worst margin less than this (a share) is the last
 
 
 @dataclass(frozen=True)
@@ -76,16 +76,11 @@ def rake(
     frequency = np.asarray(counts, dtype=np.float64) if counts is not None else np.ones(size)
     weights = np.ones(size)
     iterations, converged = _fit(weights, frequency, margins, tolerance, max_iterations)
-    if bounds is not None:
-        for _ in range(TRIM_ROUNDS):
-            if _within(weights, frequency, bounds):
-                break
-            _clip(weights, frequency, bounds)
-            more, converged = _fit(weights, frequency, margins, tolerance, max_iterations)
-            iterations += more
-        if not _within(weights, frequency, bounds):
-            _clip(weights, frequency, bounds)  # bounds win over margins: margins are not met
-            converged = False
+    if bounds is not None and not _within(weights, frequency, bounds):
+        more, converged = _fit_within(
+            weights, frequency, margins, bounds, tolerance, max_iterations
+        )
+        iterations += more
     if size:
         weights /= _mean(weights, frequency)
     used = frequency if counts is not None else None
@@ -149,14 +144,48 @@ def _fit(
 ) -> tuple[int, bool]:
     """Rake in place until every margin is within tolerance; (iterations, converged)."""
     for iteration in range(1, max_iterations + 1):
-        for margin in margins:
-            part = weights[margin.rows] * frequency[margin.rows]
-            totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
-            factors = margin.shares * part.sum() / totals
-            weights[margin.rows] *= factors[margin.codes]
+        _sweep(weights, frequency, margins)
         if _worst_gap(weights, frequency, margins) <= tolerance:
             return iteration, True
     return max_iterations, False
+
+
+def _fit_within(
+    weights: Weights,
+    frequency: Weights,
+    margins: Sequence[_Margin],
+    bounds: tuple[float, float],
+    tolerance: float,
+    max_iterations: int,
+) -> tuple[int, bool]:
+    """Rake and trim in turn until the margins are met within the bounds, or the weights settle.
+
+    When the bounds bind, the margins cannot all be met: raking stops once a sweep brings them
+    less than STALLED closer, and the bounds win (not converged).
+    """
+    previous = math.inf
+    for iteration in range(1, max_iterations + 1):
+        _sweep(weights, frequency, margins)
+        mean = _mean(weights, frequency)
+        np.clip(weights, bounds[0] * mean, bounds[1] * mean, out=weights)
+        gap = _worst_gap(weights, frequency, margins)
+        if gap <= tolerance:
+            _clip(weights, frequency, bounds)
+            return iteration, True
+        if previous - gap < STALLED:
+            break
+        previous = gap
+    _clip(weights, frequency, bounds)  # bounds win over margins: margins are not met
+    return iteration, False
+
+
+def _sweep(weights: Weights, frequency: Weights, margins: Sequence[_Margin]) -> None:
+    """One pass of raking: scale each margin's categories to their target shares, in turn."""
+    for margin in margins:
+        part = weights[margin.rows] * frequency[margin.rows]
+        totals = np.bincount(margin.codes, weights=part, minlength=len(margin.shares))
+        factors = margin.shares * part.sum() / totals
+        weights[margin.rows] *= factors[margin.codes]
 
 
 def _worst_gap(weights: Weights, frequency: Weights, margins: Sequence[_Margin]) -> float:

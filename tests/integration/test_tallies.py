@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.services.area import AreaProfile
 from bot.services.panel_chat import PanelChat
-from bot.services.results import survey_results
+from bot.services.results import survey_results, weigh
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
-from bot.services.tallies import current_tallies, recount
+from bot.services.tallies import current_cells, recount, weighted_sums
 from bot.surveys import DEFINITIONS, load_survey
 from storage.database import Database
 from storage.tallies import TallyRepository
@@ -70,8 +72,11 @@ async def test_sending_a_response_counts_it_and_the_count_matches_a_full_recount
     # Someone erased: the tallies disagree with the responses and are counted again.
     await drivers[1].command("forgetme")
     await drivers[1].press_label("Yes, delete everything")
-    cells, answers = await current_tallies(database, poll)
+    cells = await current_cells(database, poll)
     assert sum(cells.values()) == 11
-    assert sum(n for q, v, _c, n, _t in answers if v == '"yes"') == 7
-    results = survey_results(poll, cells, answers, AREA, {}, None)
+    weighting = weigh(cells, AREA)
+    sums = await weighted_sums(database, poll, weighting.by_cell(None))
+    assert sum(row[3] for row in sums if row[1] == '"yes"') == 7
+    assert sum(row[4] for row in sums) == pytest.approx(11)  # weights have mean 1
+    results = survey_results(poll, weighting, sums, {}, None)
     assert not results.too_few and results.respondents == "10"

@@ -1,4 +1,4 @@
-"""member counts: members per locality and profile answer, kept by triggers for the composition
+"""member counts kept by triggers; residents indexed by status and joining; tallies clustered
 
 Revision ID: 0010
 Revises: 0009
@@ -104,7 +104,30 @@ FROM profile_answers p JOIN residents r ON r.id = p.resident_id
 WHERE r.status = 'member' GROUP BY coalesce(r.locality, ''), p.feature, p.value"""
 
 
+def _cluster_answer_tallies() -> None:
+    """SQLite: keep each survey's tallies together in key order (WITHOUT ROWID), read in one run."""
+    op.create_table(
+        "answer_tallies_clustered",
+        sa.Column("survey_id", sa.String(length=64), nullable=False),
+        sa.Column("question_id", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=500), nullable=False),
+        sa.Column("cell", sa.String(length=200), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("total", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "survey_id", "question_id", "value", "cell", name=op.f("pk_answer_tallies")
+        ),
+        sqlite_with_rowid=False,
+    )
+    op.execute("INSERT INTO answer_tallies_clustered SELECT * FROM answer_tallies")
+    op.drop_table("answer_tallies")
+    op.rename_table("answer_tallies_clustered", "answer_tallies")
+
+
 def upgrade() -> None:
+    op.create_index("ix_residents_status_joined_at", "residents", ["status", "joined_at"])
+    if op.get_bind().dialect.name == "sqlite":
+        _cluster_answer_tallies()
     op.create_table(
         "member_counts",
         sa.Column("locality", sa.String(length=32), nullable=False),
@@ -131,3 +154,4 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER member_counts_answer_{name}")
             op.execute(f"DROP TRIGGER member_counts_resident_{name}")
     op.drop_table("member_counts")
+    op.drop_index("ix_residents_status_joined_at", table_name="residents")
