@@ -1,16 +1,19 @@
-"""Reads for exports: sent responses, a page at a time (keyset pages: memory stays flat)."""
+"""Reads for exports: sent responses as kept for sharing, a page at a time (keyset pages, so
+memory stays flat), and the older responses whose shareable form is still to be made."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+import orjson
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
+from storage.driver import fetch_all
 from storage.models import ProfileAnswer, Resident, SurveyRun
 
 PAGE = 5000
@@ -25,10 +28,50 @@ class Response:
     answers: dict[str, tuple[Any, str | None]] = field(default_factory=dict)  # value, redacted
 
 
-async def responses(
-    database: Database, survey_id: str, *, with_answers: bool = True, page: int = PAGE
+KeptResponse = tuple[int, str, dict[str, Any]]  # run id, cell (JSON), shareable answers
+_KEPT_AFTER = """SELECT id, cell, response FROM survey_runs
+WHERE survey_id = :survey_id AND status = 'submitted' AND id > :last AND cell IS NOT NULL
+ORDER BY id LIMIT :page"""
+
+
+async def kept_responses(
+    database: Database, survey_id: str, page: int = PAGE
+) -> AsyncIterator[Sequence[KeptResponse]]:
+    """Every sent response's cell and shareable answers, in run order, by pages."""
+    last = 0
+    while True:
+        async with database.transaction() as session:
+            connection = await session.connection()
+            rows = await fetch_all(
+                connection, _KEPT_AFTER, survey_id=survey_id, last=last, page=page
+            )
+        if not rows:
+            return
+        # asyncpg decodes JSON itself (SQLAlchemy gives it the codec); sqlite3 gives the text.
+        yield [(run, cell, _json(response)) for run, cell, response in rows]
+        last = rows[-1][0]
+
+
+def _json(value: str | dict[str, Any]) -> dict[str, Any]:
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
+async def sent_cells(database: Database, survey_id: str) -> dict[str, int]:
+    """How many kept responses there are in each cell."""
+    query = (
+        select(SurveyRun.cell, func.count())
+        .where(SurveyRun.survey_id == survey_id, SurveyRun.status == "submitted")
+        .where(SurveyRun.cell.is_not(None))
+        .group_by(SurveyRun.cell)
+    )
+    async with database.transaction() as session:
+        return {cell: int(n) for cell, n in await session.execute(query)}
+
+
+async def unkept_responses(
+    database: Database, survey_id: str, *, page: int = PAGE
 ) -> AsyncIterator[list[Response]]:
-    """Every sent response of a survey, in run order, a page at a time."""
+    """Sent responses not yet kept for sharing, with profile and answers, a page at a time."""
     last = 0
     while True:
         async with database.transaction() as session:
@@ -37,10 +80,15 @@ async def responses(
                 return
             profiles = await _profiles(session, {resident: loc for _r, resident, loc in runs})
             found = {run: Response(run, profiles[resident]) for run, resident, _loc in runs}
-            if with_answers:
-                await _add_answers(session, found)
+            await _add_answers(session, found)
         yield list(found.values())
         last = runs[-1][0]
+
+
+async def keep(database: Database, kept: Sequence[Mapping[str, Any]]) -> None:
+    """Store responses' cells and shareable answers ({"id", "cell", "response"} each)."""
+    async with database.transaction() as session:
+        await session.execute(update(SurveyRun), list(kept))
 
 
 async def _runs_after(
@@ -53,6 +101,7 @@ async def _runs_after(
         .where(
             SurveyRun.survey_id == survey_id,
             SurveyRun.status == "submitted",
+            SurveyRun.cell.is_(None),
             SurveyRun.id > last,
         )
         .order_by(SurveyRun.id)

@@ -180,6 +180,10 @@ class SurveyRun(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(default=None)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     reminded_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when sent: the respondent's profile cell then, and the response as exports share it
+    # ({question: answer}, free text only in its redacted form). Exports read one row each.
+    cell: Mapped[str | None] = mapped_column(String(200), default=None)
+    response: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     answers: Mapped[list[SurveyAnswer]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True

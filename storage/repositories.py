@@ -235,6 +235,13 @@ class SurveyRunRepository:
         """Stage a new story."""
         self.session.add(story)
 
+    async def redacted_texts(self, run_id: int) -> dict[str, str]:
+        """The redacted form of a run's free-text answers, by question."""
+        query = select(SurveyAnswer.question_id, SurveyAnswer.redacted_text).where(
+            SurveyAnswer.run_id == run_id, SurveyAnswer.redacted_text.is_not(None)
+        )
+        return {question: text for question, text in await self.session.execute(query)}
+
     async def stories_of(self, resident_id: int) -> list[Story]:
         """A resident's stories, oldest first."""
         query = select(Story).where(Story.resident_id == resident_id).order_by(Story.id)

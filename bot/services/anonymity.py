@@ -106,14 +106,14 @@ class Gate:
         self.counts: list[Counter[tuple[str, ...]]] = [Counter() for _ in self.levels]
         self.rows = 0
 
-    def add(self, profile: Profile) -> None:
-        """Count one row (the levels build on each other, so each step is applied once)."""
-        self.rows += 1
+    def add(self, profile: Profile, rows: int = 1) -> None:
+        """Count rows with one profile (the levels build on each other: each step applied once)."""
+        self.rows += rows
         generalised = {feature: profile.get(feature, "") for feature in QUASI_IDENTIFIERS}
-        self.counts[0][tuple(generalised.values())] += 1
+        self.counts[0][tuple(generalised.values())] += rows
         for (_name, step), counter in zip(LADDER, self.counts[1:], strict=True):
             step(generalised)
-            counter[tuple(generalised.values())] += 1
+            counter[tuple(generalised.values())] += rows
 
     def decide(self, k: int = K, limit: float = MAX_SUPPRESSED) -> Decision:
         """The least generalisation that suppresses at most `limit` of the rows, if any."""

@@ -1,7 +1,7 @@
 """Exports of a survey's response set that are safe to share: CSV, XLSX or JSON, with a codebook.
 
-- Rows carry a pseudonym (a keyed hash of the response with a key made for this export and
-  then forgotten), never a Telegram id, name or postcode.
+- Rows carry a pseudonym (a keyed BLAKE2b hash of the response with a key made for this export
+  and then forgotten), never a Telegram id, name or postcode.
 - Free text is only ever the redacted text.
 - Profile fields pass the k-anonymity gate (generalised, then small groups suppressed, or the
   export is refused).
@@ -13,29 +13,29 @@
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 import secrets
 import tempfile
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 import xlsxwriter  # type: ignore[import-untyped]
 
 from bot.services.anonymity import QUASI_IDENTIFIERS, Decision, Gate
-from bot.services.profile import ETHNICITY, ethnic_group_of
+from bot.services.kept_responses import keep_unkept
+from bot.services.results import BY_FEATURES
 from bot.services.spss import MAX_STRING, SavWriter, Variable
 from bot.surveys import Question, Survey
 from storage.accounts import AccountRepository
 from storage.audit import audit
 from storage.database import Database
-from storage.exports import Response, responses
+from storage.exports import kept_responses, sent_cells
 from storage.models import ExportRecord
 
 FORMATS = ("csv", "xlsx", "json", "sav")
@@ -96,13 +96,6 @@ class Plan:
     decision: Decision
 
 
-def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula, made plain text (OWASP's advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def columns_of(survey: Survey) -> tuple[Column, ...]:
     """The export's columns: pseudonym, generalised profile, then each question's answer."""
     columns = [Column("respondent", {"en": "Pseudonymous respondent (differs per export)"}, "id")]
@@ -147,11 +140,11 @@ class Exporter:
         self.clock = clock
 
     async def plan(self, survey: Survey) -> Plan:
-        """Read every respondent's profile once and decide how far to generalise it."""
+        """Count the respondents per profile cell and decide how far to generalise them."""
+        await keep_unkept(self.database, survey)
         gate = Gate()
-        async for page in responses(self.database, survey.id, with_answers=False):
-            for response in page:
-                gate.add(_quasi(response))
+        for cell, rows in (await sent_cells(self.database, survey.id)).items():
+            gate.add(_quasi(cell), rows)
         return Plan(survey, columns_of(survey), gate.decide())
 
     async def write(
@@ -184,14 +177,27 @@ class Exporter:
         async with self.database.transaction() as session:
             return await AccountRepository(session).exports()
 
-    async def rows(self, plan: Plan) -> Any:
-        """The export's rows, as lists in column order (suppressed rows left out)."""
+    async def pages(self, plan: Plan) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The export's rows in column order (suppressed rows left out), a page at a time.
+
+        Each page is built column by column: one tight loop per column, not a call per cell.
+        """
         key = secrets.token_bytes(32)  # never stored: pseudonyms cannot be linked across exports
-        async for page in responses(self.database, plan.survey.id):
-            for response in page:
-                kept = plan.decision.keeps(_quasi(response))
-                if kept is not None:
-                    yield _row(plan.columns, response, kept, key)
+        profiles: dict[str, tuple[str, ...] | None] = {}  # per cell, decided once
+        readers = [_reader(column) for column in plan.columns if column.question]
+        async for page in kept_responses(self.database, plan.survey.id):
+            runs, kept, answers = [], [], []
+            for run_id, cell, given in page:
+                if cell not in profiles:
+                    profiles[cell] = plan.decision.keeps(_quasi(cell))
+                profile = profiles[cell]
+                if profile is not None:
+                    runs.append(str(run_id).encode())
+                    kept.append(profile)
+                    answers.append(given)
+            pseudonyms = [blake2b(run, key=key, digest_size=8).hexdigest() for run in runs]
+            columns = [pseudonyms, *zip(*kept, strict=True), *(read(answers) for read in readers)]
+            yield list(zip(*columns, strict=True))
 
     async def _register(
         self,
@@ -220,50 +226,43 @@ class Exporter:
         return record
 
 
-def _quasi(response: Response) -> dict[str, str]:
-    profile = dict(response.profile)
-    profile["ethnic_group"] = ethnic_group_of(profile.get(ETHNICITY.id, "")) or ""
-    return profile
+def _quasi(cell: str) -> dict[str, str]:
+    """A cell's groups by feature ("" where unknown)."""
+    return {
+        feature: group or "" for feature, group in zip(BY_FEATURES, json.loads(cell), strict=True)
+    }
 
 
-def _row(
-    columns: tuple[Column, ...], response: Response, kept: tuple[str, ...], key: bytes
-) -> list[Any]:
-    profile = dict(zip(QUASI_IDENTIFIERS, kept, strict=True))
-    pseudonym = hmac.new(key, str(response.run_id).encode(), hashlib.sha256).hexdigest()[:16]
-    row: list[Any] = []
-    for column in columns:
-        if column.kind == "id":
-            row.append(pseudonym)
-        elif column.kind == "profile":
-            row.append(profile.get(column.name, ""))
-        else:
-            value, redacted = response.answers.get(column.question or "", (None, None))
-            row.append(neutralise(_cell(column, value, redacted)))
-    return row
+def _reader(column: Column) -> Callable[[list[dict[str, Any]]], list[Any]]:
+    """How a column's cells are read from a page of kept responses.
 
-
-def _cell(column: Column, value: Any, redacted: str | None) -> Any:
-    if value is None:
-        return ""
+    Text a spreadsheet would run as a formula is made plain text with a leading `'` (OWASP).
+    """
+    question, option = column.question or "", column.option
     if column.kind == "option":
-        return 1 if isinstance(value, list) and column.option in value else 0
-    if column.kind == "text":
-        return redacted or ""  # only ever the redacted text
-    return value
+        return lambda page: [
+            "" if (value := given.get(question)) is None else int(option in value) for given in page
+        ]
+    starts = FORMULA_STARTS
+    return lambda page: [
+        "" if (value := given.get(question)) is None
+        else "'" + value if value.__class__ is str and value.startswith(starts)
+        else value
+        for given in page
+    ]  # fmt: skip
 
 
 class _Ticker:
-    """Reports progress every few thousand rows."""
+    """Reports progress after each page."""
 
     def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress = progress
         self.total = total
         self.done = 0
 
-    async def tick(self, rows: int = 1) -> None:
+    async def tick(self, rows: int) -> None:
         self.done += rows
-        if self.progress is not None and (self.done % 5000 == 0 or self.done == self.total):
+        if self.progress is not None:
             result = self.progress(self.done, self.total)
             if result is not None:
                 await result
@@ -311,15 +310,16 @@ async def _write_csv(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker
     """A zip with responses.csv and codebook.json, streamed."""
     buffer = _Buffer()
     rows = 0
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # Level 1: a much faster deflate; the zip comes out about 40% bigger than at level 6.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         with archive.open("responses.csv", "w", force_zip64=True) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             table = csv.writer(text)
             table.writerow([c.name for c in plan.columns])
-            async for row in exporter.rows(plan):
-                table.writerow(row)
-                rows += 1
-                await ticker.tick()
+            async for page in exporter.pages(plan):
+                table.writerows(page)
+                rows += len(page)
+                await ticker.tick(len(page))
                 if len(buffer.data) >= CHUNK:
                     await sink.write(buffer.take())
             text.flush()
@@ -335,16 +335,16 @@ async def _write_json(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticke
     head = json.dumps({"codebook": codebook(plan)}, ensure_ascii=False)[:-1]
     pending = [head, ', "rows": [']
     rows = 0
-    async for row in exporter.rows(plan):
-        pending.append(
-            ("," if rows else "")
-            + json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False)
-        )
-        rows += 1
-        await ticker.tick()
-        if len(pending) >= 1000:
-            await sink.write("".join(pending).encode())
-            pending = []
+    async for page in exporter.pages(plan):
+        for row in page:
+            pending.append(
+                ("," if rows else "")
+                + json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False)
+            )
+            rows += 1
+        await ticker.tick(len(page))
+        await sink.write("".join(pending).encode())
+        pending = []
     pending.append("]}")
     await sink.write("".join(pending).encode())
     return rows
@@ -360,14 +360,15 @@ async def _write_xlsx(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticke
         sheet = book.add_worksheet("responses")
         sheet.write_row(0, 0, [c.name for c in plan.columns])
         rows = 0
-        async for row in exporter.rows(plan):
-            rows += 1
-            for col, value in enumerate(row):
-                if isinstance(value, str):
-                    sheet.write_string(rows, col, value)
-                elif value is not None:
-                    sheet.write(rows, col, value)
-            await ticker.tick()
+        async for page in exporter.pages(plan):
+            for row in page:
+                rows += 1
+                for col, value in enumerate(row):
+                    if isinstance(value, str):
+                        sheet.write_string(rows, col, value)
+                    elif value is not None:
+                        sheet.write(rows, col, value)
+            await ticker.tick(len(page))
         book_sheet = book.add_worksheet("codebook")
         book_sheet.write_row(0, 0, ["column", "kind", "label", "values"])
         for line, column in enumerate(plan.columns, start=1):
@@ -406,14 +407,15 @@ async def _write_sav(exporter: Exporter, plan: Plan, sink: Sink, ticker: _Ticker
     await sink.write(writer.header(exporter.clock()))
     pending = bytearray()
     rows = 0
-    async for row in exporter.rows(plan):
-        values = [
-            codes.get(str(value)) if codes is not None and value != "" else value
-            for (_variable, codes), value in zip(coded, row, strict=True)
-        ]
-        pending += writer.case(values)
-        rows += 1
-        await ticker.tick()
+    async for page in exporter.pages(plan):
+        for row in page:
+            values = [
+                codes.get(str(value)) if codes is not None and value != "" else value
+                for (_variable, codes), value in zip(coded, row, strict=True)
+            ]
+            pending += writer.case(values)
+            rows += 1
+        await ticker.tick(len(page))
         if len(pending) >= CHUNK:
             await sink.write(bytes(pending))
             pending = bytearray()

@@ -97,12 +97,16 @@ def respondent_cell(profile: Mapping[str, str]) -> str:
 
 
 NUMBER_KEY = "#"  # numbers are tallied as a count and a sum, not one row per value
+TEXT_KEY = "…"  # free text is tallied as answered, whatever it says
 
 
 def answer_key(value: Any, question_type: str) -> tuple[str, float]:
-    """An answer as tallied: its JSON (numbers: the number key), and a number's value."""
+    """An answer as tallied: its JSON (numbers: the number key; free text: only that it was
+    given, never what it says), and a number's value."""
     if question_type == "number" and isinstance(value, int | float):
         return NUMBER_KEY, float(value)
+    if question_type not in COUNTED:
+        return TEXT_KEY, 0.0
     return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False), 0.0
 
 
@@ -161,7 +165,7 @@ def survey_results(
     raked = weighting.raked
     if raked is None:
         return SurveyResults(title, shown(weighting.respondents), True, "", "", ())
-    values: dict[str, Any] = {NUMBER_KEY: NUMBER_KEY}
+    values: dict[str, Any] = {NUMBER_KEY: NUMBER_KEY, TEXT_KEY: TEXT_KEY}
     entries: dict[str, list[Entry]] = {}
     for question_id, key, group, count, mass, total, weighted_total in sums:
         if key not in values:

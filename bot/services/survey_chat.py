@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 from bot.i18n import gettext as _
 from bot.services.chat import Button, Outcome, Reply, Voice
+from bot.services.kept_responses import shareable
 from bot.services.redaction import Redactor
+from bot.services.results import respondent_cell
 from bot.services.survey_library import SurveyLibrary
 from bot.services.survey_view import (
     BACK,
@@ -417,7 +419,7 @@ class SurveyChat:
         run.status = "submitted"
         run.submitted_at = now
         if survey.id != self.library.story.id:
-            await self._tally(turn, survey, done)
+            await self._keep(turn, run, survey, done)
             return Outcome([view.done(done)])
         turn.runs.add_story(self._story(turn, run, survey, done))
         run.state = {}
@@ -429,14 +431,21 @@ class SurveyChat:
         return Outcome([Reply(text)])
 
     @staticmethod
-    async def _tally(turn: Turn, survey: Survey, done: Done) -> None:
-        """Count the sent response into the results' tallies, in the same transaction."""
+    async def _keep(turn: Turn, run: SurveyRun, survey: Survey, done: Done) -> None:
+        """Keep the sent response whole for exports, and count it into the results' tallies
+        (in the same transaction)."""
         session = turn.runs.session
         resident = turn.resident
         await ResidentRepository(session).load_details(resident)
         profile = {answer.feature: answer.value for answer in resident.profile}
         profile["locality"] = resident.locality or ""
-        await count_response(TallyRepository(session), survey, profile, done.answers)
+        run.cell = respondent_cell(profile)
+        redacted = await turn.runs.redacted_texts(run.id)
+        given = {
+            question: (value, redacted.get(question)) for question, value in done.answers.items()
+        }
+        run.response = shareable(survey, given)
+        await count_response(TallyRepository(session), survey, run.cell, done.answers)
 
     def _story(self, turn: Turn, run: SurveyRun, survey: Survey, done: Done) -> Story:
         """A finished story run as a story awaiting moderation."""

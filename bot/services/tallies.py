@@ -11,19 +11,20 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from bot.services.results import answer_key, respondent_cell
+from bot.services.kept_responses import keep_unkept
+from bot.services.results import answer_key
 from bot.surveys import Survey
 from storage.database import Database
-from storage.exports import responses
+from storage.exports import kept_responses
 from storage.tallies import TallyRepository, WeightedSum
 
 
 async def count_response(
-    tallies: TallyRepository, survey: Survey, profile: Mapping[str, str], answers: Mapping[str, Any]
+    tallies: TallyRepository, survey: Survey, cell: str, answers: Mapping[str, Any]
 ) -> None:
-    """Add one sent response to the tallies (in the sending transaction)."""
+    """Add one sent response from a profile cell to the tallies (in the sending transaction)."""
     given = {q: answer_key(v, _type(survey, q)) for q, v in answers.items() if v is not None}
-    await tallies.add_response(survey.id, respondent_cell(profile), given)
+    await tallies.add_response(survey.id, cell, given)
 
 
 def _type(survey: Survey, question_id: str) -> str:
@@ -56,11 +57,11 @@ async def recount(database: Database, survey: Survey) -> int:
     cells: Counter[str] = Counter()
     answers: Counter[tuple[str, str, str]] = Counter()
     totals: dict[tuple[str, str, str], float] = {}
-    async for page in responses(database, survey.id):
-        for response in page:
-            cell = respondent_cell(response.profile)
+    await keep_unkept(database, survey)
+    async for page in kept_responses(database, survey.id):
+        for _run, cell, response in page:
             cells[cell] += 1
-            for question, (value, _redacted) in response.answers.items():
+            for question, value in response.items():
                 if value is not None:
                     key, number = answer_key(value, _type(survey, question))
                     answers[(question, key, cell)] += 1

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
 from playwright.async_api import Browser, Page, async_playwright
 
 from storage.database import Database, upgrade
@@ -26,6 +27,7 @@ from tests.web.test_stories import add_stories
 CHROMIUM = os.environ.get("PANELBOT_CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "a long pass phrase for the browser"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 pytestmark = pytest.mark.browser
 
 
@@ -129,12 +131,25 @@ async def test_a_lead_signs_in_reads_a_chart_moderates_and_exports(
     await shot(page, "exports")
 
 
-async def test_every_form_control_has_a_label_and_pages_have_landmarks(
+async def axe_violations(page: Page) -> list[str]:
+    """What axe-core (the engine behind Lighthouse's accessibility audit) finds against WCAG 2.2
+    A and AA on the page: "rule (impact): where" per problem."""
+    found = await Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
+    return [
+        f"{v['id']} ({v['impact']}): {node['target']}"
+        for v in found.response["violations"]
+        for node in v["nodes"]
+    ]
+
+
+async def test_every_page_passes_axe_and_has_labels_and_landmarks(
     dashboard: str, browser: Browser
 ) -> None:
     page = await browser.new_page()
     await page.goto(f"{dashboard}/login")
-    for path in ("/login", "/", "/composition", "/surveys/housing_repairs", "/stories", "/exports"):
+    pages = ("/login", "/", "/composition", "/surveys", "/surveys/housing_repairs",
+             "/surveys/housing_repairs?by=sex", "/stories", "/broadcasts", "/exports")  # fmt: skip
+    for path in pages:
         if path == "/":
             await page.get_by_label("Username").fill("lead1")
             await page.get_by_label("Password").fill(PASSWORD)
@@ -149,3 +164,16 @@ async def test_every_form_control_has_a_label_and_pages_have_landmarks(
         assert unlabelled == [], path
         assert await page.locator("main h1").count() == 1, path
         assert await page.get_attribute("html", "lang") == "en"
+        assert await axe_violations(page) == [], path
+    for width in (390, 1280):  # a phone and a desktop: contrast and reflow hold at both
+        await page.set_viewport_size({"width": width, "height": 800})
+        await page.goto(f"{dashboard}/composition")
+        assert await axe_violations(page) == [], width
+
+
+async def test_axe_finds_problems_where_there_are_some(browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.set_content('<html><body><img src="chart.png"><input name="q"></body></html>')
+    found = await axe_violations(page)
+    assert any(v.startswith("image-alt") for v in found)
+    assert any(v.startswith("label") for v in found)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.services.area import AreaProfile
 from bot.services.panel_chat import PanelChat
-from bot.services.results import survey_results, weigh
+from bot.services.results import TEXT_KEY, survey_results, weigh
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.services.tallies import current_cells, recount, weighted_sums
 from bot.surveys import DEFINITIONS, load_survey
 from storage.database import Database
+from storage.models import SurveyRun
 from storage.tallies import TallyRepository
 from tests.conftest import FakeClock
 from tests.support.driver import ResidentDriver, join
@@ -30,6 +32,9 @@ questions:
   - id: happy
     type: yes_no
     text: {en: "Are you happy with your GP?"}
+  - id: why
+    type: text
+    text: {en: "Why?"}
 """
 
 
@@ -47,6 +52,7 @@ async def answer(chat: PanelChat, chat_id: int, yes: bool) -> ResidentDriver:
     await driver.command("surveys")
     await driver.press_label("A quick poll")
     await driver.press_label("Yes" if yes else "No")
+    await driver.say("Ring me on 07700 900123, Dr Jones was kind")
     await driver.press_label("Send my answers")
     assert "Thank you! Your answers have been sent." in driver.texts()[-1]
     return driver
@@ -67,6 +73,13 @@ async def test_sending_a_response_counts_it_and_the_count_matches_a_full_recount
         tallies = TallyRepository(session)
         recounted = (await tallies.cells("quick_poll"), sorted(await tallies.answers("quick_poll")))
     assert counted == recounted
+    # What a response said in free text is never a tally key, and it is kept only redacted.
+    assert {v for q, v, _c, _n, _t in counted[1] if q == "why"} == {TEXT_KEY}
+    async with database.transaction() as session:
+        kept = (await session.execute(select(SurveyRun.response, SurveyRun.cell))).all()
+    assert len(kept) == 12 and all(cell for _r, cell in kept)
+    assert all("07700" not in response["why"] for response, _c in kept)
+    assert {response["happy"] for response, _c in kept} == {"yes", "no"}
     yes = sum(n for q, v, _c, n, _t in counted[1] if q == "happy" and v == '"yes"')
     assert yes == 8
     # Someone erased: the tallies disagree with the responses and are counted again.
@@ -77,6 +90,6 @@ async def test_sending_a_response_counts_it_and_the_count_matches_a_full_recount
     weighting = weigh(cells, AREA)
     sums = await weighted_sums(database, poll, weighting.by_cell(None))
     assert sum(row[3] for row in sums if row[1] == '"yes"') == 7
-    assert sum(row[4] for row in sums) == pytest.approx(11)  # weights have mean 1
+    assert sum(row[4] for row in sums if row[0] == "happy") == pytest.approx(11)  # mean weight 1
     results = survey_results(poll, weighting, sums, {}, None)
     assert not results.too_few and results.respondents == "10"

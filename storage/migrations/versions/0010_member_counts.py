@@ -1,4 +1,4 @@
-"""member counts kept by triggers; residents indexed by status and joining; tallies clustered
+"""member counts by triggers; residents by status and joining; sent responses kept whole
 
 Revision ID: 0010
 Revises: 0009
@@ -126,6 +126,12 @@ def _cluster_answer_tallies() -> None:
 
 def upgrade() -> None:
     op.create_index("ix_residents_status_joined_at", "residents", ["status", "joined_at"])
+    # Sent responses as exports share them; older ones are filled in before their first export.
+    op.add_column("survey_runs", sa.Column("cell", sa.String(length=200), nullable=True))
+    op.add_column("survey_runs", sa.Column("response", sa.JSON(), nullable=True))
+    # Tallies no longer key free text by what it says: count them all again when next needed.
+    op.execute("DELETE FROM answer_tallies")
+    op.execute("DELETE FROM respondent_tallies")
     if op.get_bind().dialect.name == "sqlite":
         _cluster_answer_tallies()
     op.create_table(
@@ -155,3 +161,6 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER member_counts_resident_{name}")
     op.drop_table("member_counts")
     op.drop_index("ix_residents_status_joined_at", table_name="residents")
+    with op.batch_alter_table("survey_runs") as batch:
+        batch.drop_column("response")
+        batch.drop_column("cell")
