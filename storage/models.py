@@ -430,3 +430,16 @@ class MemberCount(Base):
     feature: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(48), primary_key=True)
     members: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebChat(Base):
+    """A resident's chat in the browser: only the hash of its cookie is kept, and what the page
+    shows now (the bot's latest messages, replaced as the chat goes on, gone with /forgetme)."""
+
+    __tablename__ = "web_chats"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    shown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

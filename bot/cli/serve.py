@@ -20,7 +20,7 @@ from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
 from bot.sending import build_sender, send_until_stopped, sending
 from bot.services.accounts import Accounts
-from bot.services.area import AreaProfile
+from bot.services.area import DEMO_AREA, AreaProfile
 from bot.services.broadcast_wizard import BroadcastWizard
 from bot.services.broadcasts import Broadcasts
 from bot.services.champion_chat import ChampionChat
@@ -33,25 +33,62 @@ from bot.services.roles import Roles
 from bot.services.story_wall import StoryWall
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
+from bot.services.web_chat import CHANNEL as WEB_CHANNEL
+from bot.services.web_chat import WebChat
 from bot.web.app import create_app
 from bot.web.guard import public
 from storage.database import Database, upgrade
 from storage.files import FileStore
 
 log = logging.getLogger("panelbot")
+DEMO_BANNER = """Panelbot is running for {place}, without Telegram (no PANELBOT_TELEGRAM_TOKEN).
+  Residents' web chat: {base}/chat
+  Dashboard:           {base}/   (an account: panelbot user add NAME --role lead;
+                                  a panel to look at: panelbot demo --members 2000)
+Ctrl+C stops."""
 
 
 def dashboard_app(
-    database: Database, library: SurveyLibrary, area: AreaProfile | None
+    database: Database,
+    library: SurveyLibrary,
+    area: AreaProfile | None,
+    web_chat: WebChat | None = None,
 ) -> web.Application:
-    """The web application with the dashboard's services."""
+    """The web application with the dashboard's services (and the web chat, if given)."""
     return create_app(
         database,
         Accounts(database, clock=utc_now),
         Dashboard(database, library, area, clock=utc_now),
         StoryWall(database, library, clock=utc_now),
         Exporter(database, clock=utc_now),
+        web_chat=web_chat,
     )
+
+
+def panel_chat(
+    settings: Settings,
+    database: Database,
+    library: SurveyLibrary,
+    area: AreaProfile | None,
+    channel: str = "telegram",
+) -> PanelChat:
+    """The conversation with residents on one channel."""
+    surveys = SurveyChat(library, voice_store=FileStore(settings.data_dir / "voice"), clock=utc_now)
+    return PanelChat(
+        database,
+        area=area,
+        store_full_postcode=settings.store_full_postcode,
+        surveys=surveys,
+        channel=channel,
+    )
+
+
+def web_chat(
+    settings: Settings, database: Database, library: SurveyLibrary, area: AreaProfile | None
+) -> WebChat:
+    """The same conversation in the browser, for residents without Telegram."""
+    chat = panel_chat(settings, database, library, area, channel=WEB_CHANNEL)
+    return WebChat(database, chat, clock=utc_now)
 
 
 def build_web_app(
@@ -61,13 +98,7 @@ def build_web_app(
     token = settings.require_token()
     database = Database(settings.effective_database_url)
     library = SurveyLibrary.load(settings.surveys_dir)
-    surveys = SurveyChat(library, voice_store=FileStore(settings.data_dir / "voice"), clock=utc_now)
-    chat = PanelChat(
-        database,
-        area=area,
-        store_full_postcode=settings.store_full_postcode,
-        surveys=surveys,
-    )
+    chat = panel_chat(settings, database, library, area)
     application = build_application(token, settings.telegram_api_url)
     sender, api = build_sender(settings, database, library)
     broadcasts = Broadcasts(database, clock=utc_now, wake=sender.wake.set)
@@ -83,7 +114,7 @@ def build_web_app(
     ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
-    app = dashboard_app(database, library, area)
+    app = dashboard_app(database, library, area, web_chat(settings, database, library, area))
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
         path = urlsplit(webhook_url).path or "/telegram"
@@ -119,12 +150,19 @@ def build_web_app(
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, then serve the bot and the web app until stopped."""
-    settings.require_token()
-    app = build_web_app(settings, args.webhook, area_in_use(settings), send=not args.no_sender)
-    print(
-        f"Panelbot is running: http://{settings.http_host}:{settings.http_port}/healthz", flush=True
-    )
+    """Migrate, then serve the bot and the web app until stopped (without a Telegram token:
+    the web chat and the dashboard only, on the demo area unless another is set)."""
+    area = area_in_use(settings)
+    base = f"http://{settings.http_host}:{settings.http_port}"
+    if not settings.telegram_token:
+        database = Database(settings.effective_database_url)
+        library = SurveyLibrary.load(settings.surveys_dir)
+        area = area or AreaProfile.load(DEMO_AREA)
+        app = dashboard_app(database, library, area, web_chat(settings, database, library, area))
+        print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
+    else:
+        app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
+        print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0
 

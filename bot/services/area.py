@@ -26,6 +26,7 @@ QUOTA_CATEGORIES: Mapping[str, tuple[str, ...]] = {
 }
 """Census features a pack can hold, with their categories (the answers residents give)."""
 IMD_QUINTILES = range(1, 6)
+DEMO_AREA = Path(__file__).resolve().parents[2] / "areas" / "demo"  # a made-up area, shipped
 
 
 class AreaProfileError(ValueError):

@@ -1,0 +1,165 @@
+"""The web chat's pages: a resident joins and talks to the bot in any browser, without JavaScript.
+
+Every action is a plain form post answered with a redirect back to the chat (post/redirect/get),
+so reloading never repeats an answer. The cookie holds the resident's token; forms carry a token
+derived from it, so no other site can post into a chat.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.i18n import LANGUAGES, language, negotiate
+from bot.i18n import gettext as _
+from bot.services.accounts import same
+from bot.services.commands import COMMANDS
+from bot.services.web_chat import Conversation, WebChat, form_token
+from bot.web.guard import CSRF_FIELD, public
+
+WEB_CHAT = web.AppKey("web_chat", WebChat)
+CHAT_TEMPLATES = web.AppKey("chat_templates", jinja2.Environment)
+CHAT_COOKIE = "__Host-panelbot-chat"
+START_COOKIE = "__Host-panelbot-chat-start"
+KEEP_SECONDS = 180 * 24 * 3600  # a resident can come back to their chat for six months
+MAX_TEXT = 4000
+MENU = ("surveys", "story", "profile", "language", "stop", "mydata", "forgetme", "help")
+RIGHT_TO_LEFT = {lang.code for lang in LANGUAGES if lang.right_to_left}
+
+
+def _client_language(request: web.Request) -> str | None:
+    """The browser's first language (Accept-Language), for those who have not chosen one."""
+    header = request.headers.get("Accept-Language", "")
+    return header.split(",")[0].split(";")[0].strip() or None
+
+
+def _render(request: web.Request, template: str, lang: str, **context: Any) -> web.Response:
+    with language(lang):
+        body = (
+            request.app[CHAT_TEMPLATES]
+            .get_template(template)
+            .render(lang=lang, rtl=lang in RIGHT_TO_LEFT, _=_, **context)
+        )
+    return web.Response(text=body, content_type="text/html")
+
+
+def _welcome(request: web.Request, referral: str = "") -> web.Response:
+    """The first page: what the panel is, and a button to start (its form token in a cookie)."""
+    start = secrets.token_urlsafe(24)
+    lang = negotiate(_client_language(request))
+    response = _render(request, "chat_welcome.html", lang, start=start, referral=referral)
+    response.set_cookie(START_COOKIE, start, httponly=True, samesite="Strict", secure=True,
+                        max_age=3600, path="/")  # fmt: skip
+    return response
+
+
+def _conversation(request: web.Request, token: str, found: Conversation) -> web.Response:
+    menu = [(name, description) for name, description in COMMANDS if name in MENU]
+    return _render(
+        request, "chat_page.html", found.language, conversation=found, form=form_token(token),
+        menu=menu, max_text=MAX_TEXT,
+    )  # fmt: skip
+
+
+@public
+async def chat_page(request: web.Request) -> web.Response:
+    """The chat as it stands, or the welcome page for someone new."""
+    token = request.cookies.get(CHAT_COOKIE, "")
+    found = await request.app[WEB_CHAT].page(token, _client_language(request)) if token else None
+    if found is None:
+        return _welcome(request)
+    return _conversation(request, token, found)
+
+
+@public
+async def join_page(request: web.Request) -> web.Response:
+    """A champion's link (/join?ref=CODE): the welcome page, carrying their code."""
+    referral = request.query.get("ref", "")
+    if not (referral.replace("_", "").isalnum() and len(referral) <= 64):
+        referral = ""
+    token = request.cookies.get(CHAT_COOKIE, "")
+    if token and await request.app[WEB_CHAT].page(token, None) is not None:
+        raise web.HTTPSeeOther("/chat")  # already in a chat: carry on there
+    return _welcome(request, referral)
+
+
+@public
+async def start(request: web.Request) -> web.Response:
+    """Start a chat: a new token in the cookie, then the chat's first question."""
+    form = await request.post()
+    expected = request.cookies.get(START_COOKIE, "")
+    if not expected or not same(str(form.get(CSRF_FIELD, "")), expected):
+        raise web.HTTPSeeOther("/chat")  # an old or foreign form: show the welcome again
+    referral = str(form.get("referral", ""))[:64]
+    token, _first = await request.app[WEB_CHAT].begin(referral, _client_language(request))
+    response = web.HTTPSeeOther("/chat#latest")
+    response.set_cookie(CHAT_COOKIE, token, httponly=True, samesite="Strict", secure=True,
+                        max_age=KEEP_SECONDS, path="/")  # fmt: skip
+    response.del_cookie(START_COOKIE, path="/")
+    raise response
+
+
+@public
+async def send(request: web.Request) -> web.Response:
+    """A button pressed, a command from the menu, or something typed."""
+    token = request.cookies.get(CHAT_COOKIE, "")
+    form = await request.post()
+    if not token or not same(str(form.get(CSRF_FIELD, "")), form_token(token)):
+        raise web.HTTPSeeOther("/chat")
+    button, command = form.get("button"), form.get("command")
+    text = str(form.get("text", ""))[:MAX_TEXT].strip()
+    chat = request.app[WEB_CHAT]
+    client = _client_language(request)
+    if isinstance(button, str) and button:
+        found = await chat.act(token, client, button=button)
+    elif isinstance(command, str) and command in MENU:
+        found = await chat.act(token, client, command=command)
+    elif text.startswith("/"):
+        head, _sep, argument = text.partition(" ")
+        found = await chat.act(token, client, command=head[1:].lower(), argument=argument.strip())
+    elif text:
+        found = await chat.act(token, client, text=text)
+    else:
+        raise web.HTTPSeeOther("/chat#latest")
+    if found is not None and found.ended:
+        response = _render(request, "chat_ended.html", found.language, conversation=found)
+        response.del_cookie(CHAT_COOKIE, path="/")
+        return response
+    raise web.HTTPSeeOther("/chat#latest")
+
+
+@public
+async def download(request: web.Request) -> web.Response:
+    """A file the bot sent (a copy of one's data), from the chat's latest messages."""
+    token = request.cookies.get(CHAT_COOKIE, "")
+    found = await request.app[WEB_CHAT].page(token, None) if token else None
+    index = request.match_info["index"]
+    if found is None or not index.isdigit() or int(index) >= len(found.messages):
+        raise web.HTTPNotFound()
+    file = found.messages[int(index)].get("file")
+    if not file:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=base64.b64decode(file["data"]),
+        content_type=file["type"],
+        headers={"Content-Disposition": f'attachment; filename="{file["name"]}"'},
+    )
+
+
+def add_web_chat(app: web.Application, chat: WebChat) -> None:
+    """Register the web chat's routes."""
+    app[WEB_CHAT] = chat
+    app[CHAT_TEMPLATES] = jinja2.Environment(
+        loader=jinja2.PackageLoader("bot.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    app.router.add_get("/chat", chat_page)
+    app.router.add_get("/join", join_page)
+    app.router.add_post("/chat/start", start)
+    app.router.add_post("/chat", send)
+    app.router.add_get("/chat/file/{index}", download)
