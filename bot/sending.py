@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.channels.bot_api import BotApi
+from bot.channels.web_inbox import Channels, WebInbox
 from bot.config import Settings
 from bot.services.broadcast_text import composer
 from bot.services.delivery import Limits, Sender
@@ -20,13 +21,18 @@ from storage.outbox import Outbox
 
 def build_sender(
     settings: Settings, database: Database, library: SurveyLibrary
-) -> tuple[Sender, BotApi]:
-    """A sender with the settings' limits, and the Bot API client it sends through."""
+) -> tuple[Sender, BotApi | None]:
+    """A sender with the settings' limits, and the Bot API client it sends through (None
+    without a Telegram token: then only web chats are sent to)."""
     limits = Limits(per_second=settings.send_per_second, in_flight=settings.send_in_flight)
-    api = BotApi(settings.telegram_api_url, settings.require_token(), connections=limits.in_flight)
+    api = None
+    if settings.telegram_token:
+        api = BotApi(
+            settings.telegram_api_url, settings.telegram_token, connections=limits.in_flight
+        )
     sender = Sender(
         Outbox(database),
-        api,
+        Channels(WebInbox(database, clock=utc_now), api),
         composer(library),
         clock=utc_now,
         limits=limits,
@@ -36,9 +42,9 @@ def build_sender(
 
 
 @asynccontextmanager
-async def sending(sender: Sender, api: BotApi) -> AsyncIterator[None]:
+async def sending(sender: Sender, api: BotApi | None) -> AsyncIterator[None]:
     """The sender draining the outbox in the background until the block ends."""
-    async with api:
+    async with api or contextlib.nullcontext():
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop))
         try:

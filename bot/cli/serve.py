@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -159,12 +159,26 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         library = SurveyLibrary.load(settings.surveys_dir)
         area = area or AreaProfile.load(DEMO_AREA)
         app = dashboard_app(database, library, area, web_chat(settings, database, library, area))
+        app.cleanup_ctx.append(_sending_to_web_chats(settings, database, library))
         print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
     else:
         app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
         print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0
+
+
+def _sending_to_web_chats(
+    settings: Settings, database: Database, library: SurveyLibrary
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The outbox's sender while the web app runs (without Telegram: to web chats only)."""
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        async with sending(*build_sender(settings, database, library)):
+            yield
+        await database.dispose()
+
+    return lifecycle
 
 
 def cmd_sender(settings: Settings, _args: argparse.Namespace) -> int:

@@ -120,6 +120,19 @@ class WebChat:
             return Conversation(resident.language, messages)
 
 
+async def deliver(database: Database, chat_id: int, reply: Reply, now: datetime) -> bool:
+    """Put a message from the outbox (a broadcast, a notice) at the end of a chat's page;
+    False when the chat is gone."""
+    async with database.transaction() as session:
+        chats = WebChatRepository(session)
+        chat = await chats.by_chat(chat_id)
+        if chat is None:
+            return False
+        messages = copy.deepcopy(chat.shown.get("messages", []))
+        chats.show(chat, {"messages": [*messages, page_message(reply)][-SHOWN_MESSAGES:]}, now)
+        return True
+
+
 def _after(
     shown: list[dict[str, Any]], outcome: Outcome, button: str | None
 ) -> list[dict[str, Any]]:
@@ -129,7 +142,7 @@ def _after(
             labels = {b["id"]: b["label"] for row in message["buttons"] for b in row}
             if button in labels:
                 if outcome.edit is not None:
-                    message.update(_message(outcome.edit))
+                    message.update(page_message(outcome.edit))
                 elif not outcome.stale:
                     message["buttons"], message["chosen"] = [], labels[button]
                 break
@@ -137,10 +150,10 @@ def _after(
 
 
 def _messages(replies: list[Reply]) -> list[dict[str, Any]]:
-    return [_message(reply) for reply in replies]
+    return [page_message(reply) for reply in replies]
 
 
-def _message(reply: Reply) -> dict[str, Any]:
+def page_message(reply: Reply) -> dict[str, Any]:
     """A reply as the page keeps it (a file's bytes as base64)."""
     buttons = [[{"id": b.id, "label": b.label} for b in row] for row in reply.buttons]
     document = reply.document

@@ -8,6 +8,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from bot.channels.web_inbox import Channels, WebInbox
+from bot.services.delivery import BLOCKED, FAILED, SENT
 from bot.services.panel_chat import PanelChat
 from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
@@ -137,3 +139,19 @@ async def test_a_champions_link_a_copy_of_my_data_and_forgetting_me(
     async with database.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Resident)) == 0
         assert await session.scalar(select(func.count()).select_from(WebChatRow)) == 0
+
+
+async def test_broadcasts_and_notices_reach_web_chats_through_the_outbox(
+    site: TestClient, database: Database
+) -> None:
+    resident = WebResident(site)
+    await join(resident)
+    async with database.transaction() as session:
+        chat_id = (await session.execute(select(Resident.chat_id))).scalar_one()
+    channels = Channels(WebInbox(database, clock=FakeClock()), telegram=None)
+    sent = await channels.send_message(chat_id, "You said, we did: the phone line is open longer")
+    assert sent.kind == SENT
+    await resident.open("/chat")
+    assert resident.texts()[-1] == "You said, we did: the phone line is open longer"
+    assert (await channels.send_message(-5, "Nobody is here")).kind == BLOCKED
+    assert (await channels.send_message(12345, "A Telegram chat")).kind == FAILED
