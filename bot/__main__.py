@@ -16,7 +16,7 @@ from bot.cli.panel import (
     cmd_panel_status,
     cmd_select,
 )
-from bot.cli.people import cmd_role, cmd_user_add
+from bot.cli.people import cmd_demo, cmd_role, cmd_user_add
 from bot.cli.serve import cmd_dashboard, cmd_run, cmd_sender
 from bot.config import Settings, SettingsError
 from bot.services.area import AreaProfileError
@@ -55,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
     ).set_defaults(handler=cmd_sender)
     sub.add_parser("dashboard", help="serve only the dashboard").set_defaults(handler=cmd_dashboard)
+    demo = sub.add_parser("demo", help="fill the panel with made-up people, to try Panelbot out")
+    demo.add_argument("--members", type=int, default=2000, help="how many (default 2000)")
+    demo.set_defaults(handler=cmd_demo)
     export = sub.add_parser("export", help="export a survey's response set, safe to share")
     export.add_argument("--survey", required=True, help="the survey's id")
     export.add_argument("--format", choices=FORMATS, default="csv")

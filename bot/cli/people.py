@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import secrets
 import sys
 
 from bot.cli.panel import area_in_use
 from bot.config import Settings, SettingsError
 from bot.services.accounts import AccountError, Accounts
+from bot.services.area import DEMO_AREA, AreaProfile
+from bot.services.demo_panel import DemoError, DemoPanel, fill_demo_panel
 from bot.services.panel_chat import utc_now
 from bot.services.roles import Roles
+from bot.services.survey_library import SurveyLibrary
 from storage.database import Database, open_database
 
 
@@ -74,4 +78,38 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     except AccountError as error:
         raise SettingsError(str(error)) from error
     print(f"Account {args.username.strip().lower()} ({args.role}) added.")
+    return 0
+
+
+DEMO_ACCOUNT = "demo"
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Fill the panel with made-up residents, answers and stories, and a dashboard account."""
+    area = area_in_use(settings) or AreaProfile.load(DEMO_AREA)
+    password = secrets.token_urlsafe(12)
+
+    async def fill() -> tuple[DemoPanel, bool]:
+        async with open_database(settings.effective_database_url) as database:
+            library = SurveyLibrary.load(settings.surveys_dir)
+            made = await fill_demo_panel(database, library, area, args.members, clock=utc_now)
+            try:
+                await Accounts(database, clock=utc_now).add(DEMO_ACCOUNT, "lead", password, [])
+            except AccountError:
+                return made, False
+            return made, True
+
+    try:
+        made, new_account = asyncio.run(fill())
+    except DemoError as error:
+        raise SettingsError(str(error)) from error
+    print(f"Added {made.members:,} made-up members of {area.name}, {made.responses:,} survey"
+          f" responses and {made.stories:,} stories.")  # fmt: skip
+    if new_account:
+        print(f"Dashboard account: {DEMO_ACCOUNT}, password {password} (shown only now).")
+    else:
+        print(f"The dashboard account {DEMO_ACCOUNT} already exists: use its password.")
+    print(
+        f"Start it with: panelbot run   (then open http://{settings.http_host}:{settings.http_port}/)"
+    )
     return 0
