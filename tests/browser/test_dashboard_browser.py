@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import subprocess
 import sys
-import time
-import urllib.request
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe  # type: ignore[import-untyped]
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser
 
 from storage.database import Database, upgrade
+from tests.browser.conftest import axe_violations, panelbot_env, serving, shot
 from tests.conftest import FakeClock
-from tests.e2e.conftest import ROOT, free_port
+from tests.e2e.conftest import ROOT
 from tests.integration.test_exports import panel_with_responses
 from tests.web.test_stories import add_stories
 
-CHROMIUM = os.environ.get("PANELBOT_CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "a long pass phrase for the browser"
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 pytestmark = pytest.mark.browser
 
 
@@ -46,42 +40,14 @@ def dashboard(tmp_path: Path) -> Iterator[str]:
         await database.dispose()
 
     asyncio.run(fill())
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PANELBOT_")},
-        "PANELBOT_DATA_DIR": str(data),
-        "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo"),
-        "PANELBOT_HTTP_PORT": str(port),
-    }
     added = subprocess.run(
         [sys.executable, "-m", "bot", "user", "add", "lead1", "--role", "lead", "--password-stdin"],
-        cwd=ROOT, env=env, input=PASSWORD + "\n", capture_output=True, text=True, check=False,
+        cwd=ROOT, env=panelbot_env(data, 0), input=PASSWORD + "\n", capture_output=True, text=True,
+        check=False,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
-    server = subprocess.Popen([sys.executable, "-m", "bot", "dashboard"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait(10)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
-
-
-async def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    with serving("dashboard", data) as base:
+        yield base
 
 
 async def test_a_lead_signs_in_reads_a_chart_moderates_and_exports(
@@ -129,17 +95,6 @@ async def test_a_lead_signs_in_reads_a_chart_moderates_and_exports(
     await page.reload()
     assert await page.get_by_text("checking the browser journey").count() == 1
     await shot(page, "exports")
-
-
-async def axe_violations(page: Page) -> list[str]:
-    """What axe-core (the engine behind Lighthouse's accessibility audit) finds against WCAG 2.2
-    A and AA on the page: "rule (impact): where" per problem."""
-    found = await Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
-    return [
-        f"{v['id']} ({v['impact']}): {node['target']}"
-        for v in found.response["violations"]
-        for node in v["nodes"]
-    ]
 
 
 async def test_every_page_passes_axe_and_has_labels_and_landmarks(
