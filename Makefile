@@ -1,10 +1,11 @@
-# Panelbot: `make run` starts the bot on SQLite; `make test` runs every check and test.
+# Panelbot: `make demo` fills SQLite with a made-up panel and serves the web chat and dashboard;
+# `make run` starts the bot (web only without a token); `make test` runs every check and test.
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 BABEL_KEYWORDS = -k N_ -k _ -k gettext -k ngettext:1,2
 
-.PHONY: install run test lint typecheck messages clean
+.PHONY: install run demo test lint typecheck messages clean
 
 install: $(VENV)/.installed
 
@@ -15,6 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
+	$(BIN)/panelbot run
+
+demo: install
+	$(BIN)/panelbot demo --members 2000
 	$(BIN)/panelbot run
 
 lint: install
