@@ -30,8 +30,8 @@ def run_cli(
     )
 
 
-def test_run_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
-    result = run_cli("run", cwd=tmp_path)
+def test_the_sender_without_a_token_says_so_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("sender", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
