@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.services.area import AreaProfile
+from bot.services.composition import ETHNIC_GROUP
 from bot.services.kept_responses import keep_unkept
-from bot.services.profile import FEATURES
+from bot.services.profile import ETHNICITY, FEATURES, ethnic_group_of, ethnicities_in_group
 from bot.services.redaction import Redactor
 from bot.services.survey_library import SurveyLibrary
 from bot.services.tallies import recount
@@ -25,8 +26,10 @@ from storage.models import ProfileAnswer, Resident, Story, SurveyAnswer, SurveyR
 CHANNEL = "demo"
 FIRST_CHAT_ID = -(2**53)  # below every web chat id (those stay above -2**52)
 WEEKS = 12
-# The panel leans the way real ones do (older, female, white British), so weighting has work.
-LEAN = {"65_74": 1.8, "75_plus": 1.5, "16_24": 0.5, "female": 1.3, "white_british": 1.2}
+# The panel leans the way real ones do (older, female), so weighting has work; 2,000 members of
+# the demo area's 3,000 still leave room in every group for someone trying the web chat.
+LEAN = {"65_74": 1.5, "75_plus": 1.3, "16_24": 0.5, "female": 1.3}
+WHITE_BRITISH = 4.0  # most white residents of an English area are white British
 PHRASES = (
     "The phone line was busy every morning.",
     "I could not get through, so I went to the pharmacy.",
@@ -124,9 +127,18 @@ def _member(chooser: random.Random, area: AreaProfile, number: int, now: datetim
 
 def _pick(chooser: random.Random, area: AreaProfile, feature: str, categories: Any) -> str:
     """A category drawn as the census has them, leaning as panels do."""
-    census = area.population(feature)
     ids: list[str] = [c.id for c in categories]
-    weights = [(census.get(i, 0) or (0 if census else 1)) * LEAN.get(i, 1.0) for i in ids]
+    if feature == ETHNICITY.id:  # the census has broad groups: share each among its categories
+        groups = area.population(ETHNIC_GROUP)
+        weights = [
+            groups.get(ethnic_group_of(i) or "", 0)
+            / max(1, len(ethnicities_in_group(ethnic_group_of(i) or "")))
+            * (WHITE_BRITISH if i == "white_british" else 1.0)
+            for i in ids
+        ]
+    else:
+        census = area.population(feature)
+        weights = [(census.get(i, 0) or (0 if census else 1)) * LEAN.get(i, 1.0) for i in ids]
     return chooser.choices(ids, weights if sum(weights) else None)[0]
 
 
