@@ -58,6 +58,7 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     webhook_secret: str = ""
+    public_url: str = ""  # where the web chat is reached from outside, for champions' links
     area_dir: Path | None = None
     surveys_dir: Path | None = None
     reminder_check_minutes: int = 15
@@ -114,6 +115,7 @@ class Settings:
             http_host=get("HTTP_HOST", "127.0.0.1") or "127.0.0.1",
             http_port=int(port),
             webhook_secret=get("WEBHOOK_SECRET"),
+            public_url=get("PUBLIC_URL"),
             area_dir=Path(area) if area else None,
             surveys_dir=Path(surveys) if surveys else None,
             reminder_check_minutes=int(minutes),

@@ -110,6 +110,7 @@ def build_web_app(
         area,
         bot_username=lambda: application.bot.username,
         clock=utc_now,
+        web_address=settings.public_url,
     )
     ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)

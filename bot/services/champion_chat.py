@@ -51,8 +51,10 @@ class ChampionChat:
         *,
         bot_username: Callable[[], str],
         clock: Callable[[], datetime],
+        web_address: str = "",
     ) -> None:
         self.database = database
+        self.web_address = web_address.rstrip("/")  # where the web chat is public, if it is
         self.roles = roles
         self.broadcasts = broadcasts
         self.wizard = wizard
@@ -134,6 +136,11 @@ class ChampionChat:
             "Share this link, or let people scan the picture. Everyone who joins through it is "
             "counted for you, in numbers only, never by name:\n{link}"
         ).format(link=link)
+        if self.web_address:
+            web = f"{self.web_address}/join?ref={role.referral_code}"
+            text += "\n\n" + _("People without Telegram can join in their browser:\n{link}").format(
+                link=web
+            )
         document = Document("panel-link.png", image.getvalue(), "image/png")
         return Outcome([Reply(text, document=document)])
 

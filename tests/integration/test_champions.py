@@ -84,6 +84,7 @@ def champion_chat(database: Database, clock: FakeClock) -> ChampionChat:
         AREA,
         bot_username=lambda: "panel_test_bot",
         clock=clock,
+        web_address="https://panel.example.org/",
     )
 
 
@@ -131,6 +132,7 @@ async def test_a_champions_link_counts_who_joined_by_numbers_with_small_ones_hid
     await champion.send(command="mylink")
     reply = champion.last.replies[0]
     assert f"https://t.me/panel_test_bot?start=ref_{role.referral_code}" in reply.text
+    assert f"https://panel.example.org/join?ref={role.referral_code}" in reply.text  # web chat
     assert reply.document is not None and reply.document.content.startswith(b"\x89PNG")
     await recruit(database, clock, role.referral_code, 9000, 3)
     await champion.send(command="mystats")
