@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+import time
+from collections import deque
 from typing import Any
 
 import jinja2
@@ -87,6 +89,34 @@ async def join_page(request: web.Request) -> web.Response:
     return _welcome(request, referral)
 
 
+class StartLimit:
+    """At most `most` new chats an hour from one address (a crowd at a library shares one;
+    a script making thousands does not get them)."""
+
+    def __init__(self, most: int = 60, seconds: float = 3600.0) -> None:
+        self.most = most
+        self.seconds = seconds
+        self._starts: dict[str, deque[float]] = {}
+
+    def allows(self, address: str) -> bool:
+        """Count a start from this address; False when it is one too many."""
+        now = time.monotonic()
+        starts = self._starts.setdefault(address, deque())
+        while starts and now - starts[0] > self.seconds:
+            starts.popleft()
+        if len(starts) >= self.most:
+            return False
+        starts.append(now)
+        if len(self._starts) > 100_000:  # forget quiet addresses rather than grow without end
+            self._starts = {
+                a: s for a, s in self._starts.items() if s and now - s[-1] < self.seconds
+            }
+        return True
+
+
+START_LIMIT = web.AppKey("start_limit", StartLimit)
+
+
 @public
 async def start(request: web.Request) -> web.Response:
     """Start a chat: a new token in the cookie, then the chat's first question."""
@@ -94,6 +124,11 @@ async def start(request: web.Request) -> web.Response:
     expected = request.cookies.get(START_COOKIE, "")
     if not expected or not same(str(form.get(CSRF_FIELD, "")), expected):
         raise web.HTTPSeeOther("/chat")  # an old or foreign form: show the welcome again
+    if not request.app[START_LIMIT].allows(request.remote or "unknown"):
+        lang = negotiate(_client_language(request))
+        response = _render(request, "chat_busy.html", lang)
+        response.set_status(429)
+        return response
     referral = str(form.get("referral", ""))[:64]
     token, _first = await request.app[WEB_CHAT].begin(referral, _client_language(request))
     response = web.HTTPSeeOther("/chat#latest")
@@ -153,6 +188,7 @@ async def download(request: web.Request) -> web.Response:
 def add_web_chat(app: web.Application, chat: WebChat) -> None:
     """Register the web chat's routes."""
     app[WEB_CHAT] = chat
+    app[START_LIMIT] = StartLimit()
     app[CHAT_TEMPLATES] = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.web", "templates"),
         autoescape=True,

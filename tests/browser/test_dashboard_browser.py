@@ -42,8 +42,8 @@ def dashboard(tmp_path: Path) -> Iterator[str]:
     asyncio.run(fill())
     added = subprocess.run(
         [sys.executable, "-m", "bot", "user", "add", "lead1", "--role", "lead", "--password-stdin"],
-        cwd=ROOT, env=panelbot_env(data, 0), input=PASSWORD + "\n", capture_output=True, text=True,
-        check=False,
+        cwd=ROOT, env=panelbot_env(data, 8080), input=PASSWORD + "\n", capture_output=True,
+        text=True, check=False,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     with serving("dashboard", data) as base:

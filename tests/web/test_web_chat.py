@@ -15,6 +15,7 @@ from bot.services.survey_chat import SurveyChat
 from bot.services.survey_library import SurveyLibrary
 from bot.services.web_chat import WebChat
 from bot.web.app import create_app
+from bot.web.chat_views import CHAT_COOKIE, START_COOKIE, START_LIMIT
 from storage.database import Database
 from storage.models import Resident, SurveyRun
 from storage.models import WebChat as WebChatRow
@@ -155,3 +156,16 @@ async def test_broadcasts_and_notices_reach_web_chats_through_the_outbox(
     assert resident.texts()[-1] == "You said, we did: the phone line is open longer"
     assert (await channels.send_message(-5, "Nobody is here")).kind == BLOCKED
     assert (await channels.send_message(12345, "A Telegram chat")).kind == FAILED
+
+
+async def test_one_address_cannot_start_chats_without_end(site: TestClient) -> None:
+    site.server.app[START_LIMIT].most = 3
+    for _ in range(3):
+        await WebResident(site).start()
+    response = await site.get("/chat")
+    start = response.cookies[START_COOKIE].value
+    form = {"csrf": start, "referral": ""}
+    refused = await site.post("/chat/start", data=form, allow_redirects=False,
+                              headers={"Cookie": f"{START_COOKIE}={start}"})  # fmt: skip
+    assert refused.status == 429 and "Please try again later" in await refused.text()
+    assert CHAT_COOKIE not in refused.cookies
