@@ -59,6 +59,7 @@ class Settings:
     http_port: int = 8080
     webhook_secret: str = ""
     public_url: str = ""  # where the web chat is reached from outside, for champions' links
+    metrics_token: str = ""  # lets a Prometheus server elsewhere read /metrics
     area_dir: Path | None = None
     surveys_dir: Path | None = None
     reminder_check_minutes: int = 15
@@ -116,6 +117,7 @@ class Settings:
             http_port=int(port),
             webhook_secret=get("WEBHOOK_SECRET"),
             public_url=get("PUBLIC_URL"),
+            metrics_token=get("METRICS_TOKEN"),
             area_dir=Path(area) if area else None,
             surveys_dir=Path(surveys) if surveys else None,
             reminder_check_minutes=int(minutes),

@@ -10,6 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import make_url
@@ -77,6 +78,13 @@ class Database:
         """Run a trivial query; raises when the database is unreachable."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    async def schema_is_current(self) -> bool:
+        """Whether the database is migrated to the newest revision this code knows."""
+        head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+        async with self.engine.connect() as connection:
+            found = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return [row[0] for row in found] == [head]
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

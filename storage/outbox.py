@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, TextClause, bindparam, text
+from sqlalchemy import Boolean, Integer, TextClause, bindparam, func, select, text
 
 from storage.database import Database
-from storage.models import UtcDateTime
+from storage.models import OutboxMessage, UtcDateTime
 
 SENDING, PENDING = "sending", "pending"
 DONE_STATES = ("sent", "blocked", "failed", "skipped", "cancelled")
@@ -107,6 +107,12 @@ class Outbox:
         self._claim = _timed(_CLAIM.format(pick=pick), "now").bindparams(
             bindparam("daytime", type_=Boolean()), bindparam("limit", type_=Integer())
         )
+
+    async def counts(self) -> dict[str, int]:
+        """Messages per state (pending, sending, sent, blocked, failed)."""
+        async with self.database.transaction() as session:
+            query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            return {status: int(n) for status, n in await session.execute(query)}
 
     async def claim(self, limit: int, now: datetime, *, daytime: bool) -> list[Claimed]:
         """Take up to `limit` due messages (urgent ones only at night) for this sender."""

@@ -53,6 +53,7 @@ def dashboard_app(
     library: SurveyLibrary,
     area: AreaProfile | None,
     web_chat: WebChat | None = None,
+    metrics_token: str = "",
 ) -> web.Application:
     """The web application with the dashboard's services (and the web chat, if given)."""
     return create_app(
@@ -62,6 +63,7 @@ def dashboard_app(
         StoryWall(database, library, clock=utc_now),
         Exporter(database, clock=utc_now),
         web_chat=web_chat,
+        metrics_token=metrics_token,
     )
 
 
@@ -115,7 +117,8 @@ def build_web_app(
     ResidentHandlers(chat, champions).register(application)
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
-    app = dashboard_app(database, library, area, web_chat(settings, database, library, area))
+    browser = web_chat(settings, database, library, area)
+    app = dashboard_app(database, library, area, browser, settings.metrics_token)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
         path = urlsplit(webhook_url).path or "/telegram"
@@ -159,7 +162,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         database = Database(settings.effective_database_url)
         library = SurveyLibrary.load(settings.surveys_dir)
         area = area or AreaProfile.load(DEMO_AREA)
-        app = dashboard_app(database, library, area, web_chat(settings, database, library, area))
+        chat = web_chat(settings, database, library, area)
+        app = dashboard_app(database, library, area, chat, settings.metrics_token)
         app.cleanup_ctx.append(_sending_to_web_chats(settings, database, library))
         print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
     else:
@@ -196,7 +200,7 @@ def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
     area = area_in_use(settings)
     database = Database(settings.effective_database_url)
     library = SurveyLibrary.load(settings.surveys_dir)
-    app = dashboard_app(database, library, area)
+    app = dashboard_app(database, library, area, metrics_token=settings.metrics_token)
     print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from bot.channels.telegram import TelegramApp, chosen_label, keyboard, send_replies
 from bot.services.champion_chat import ChampionChat
 from bot.services.chat import Inbound, Reply, Voice
+from bot.services.metrics import handling
 from bot.services.panel_chat import PanelChat, apology
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,10 @@ class ResidentHandlers:
         event = inbound_from(update)
         if event is None:
             return
+        async with handling("telegram"):
+            await self._answer(update, context, event)
+
+    async def _answer(self, update: Update, context: Context, event: Inbound) -> None:
         if self.champions is not None and await self.champions.claims(event):
             outcome = await self.champions.handle(event)
         else:

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.services.chat import Button
+from bot.services.metrics import ERRORS
+from bot.services.metrics import SENT as SENT_RESULTS
 from bot.services.quiet_hours import QuietHours
 from storage.outbox import BroadcastContent, Claimed, Finished, Outbox
 
@@ -186,6 +188,7 @@ class Sender:
             result = SendResult(RETRY, error=type(error).__name__)
         finally:
             self._slots.release()
+        SENT_RESULTS.labels(result.kind).inc()
         run.results.append(self._outcome(message, result))
 
     def _outcome(self, message: Claimed, result: SendResult) -> Finished:
@@ -227,6 +230,7 @@ class Sender:
             try:
                 await self._record(run)
             except Exception:  # the database is away: keep the results and try again
+                ERRORS.labels("sender").inc()
                 log.exception("could not record sending results yet")
 
     async def _record(self, run: _Run) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.i18n import negotiate
 from bot.services.chat import Inbound, Outcome, Reply
+from bot.services.metrics import handling
 from bot.services.panel_chat import PanelChat
 from storage.database import Database
 from storage.repositories import ResidentRepository
@@ -104,7 +105,8 @@ class WebChat:
             chat_id, f"web:{uuid.uuid4().hex}", command=command, argument=argument, text=text,
             button=button, client_language=client_language,
         )  # fmt: skip
-        outcome = await self.chat.handle(event)
+        async with handling(CHANNEL):
+            outcome = await self.chat.handle(event)
         async with self.database.transaction() as session:
             chats = WebChatRepository(session)
             resident = await ResidentRepository(session).by_chat(CHANNEL, chat_id)
