@@ -60,6 +60,7 @@ class Settings:
     webhook_secret: str = ""
     public_url: str = ""  # where the web chat is reached from outside, for champions' links
     metrics_token: str = ""  # lets a Prometheus server elsewhere read /metrics
+    trusted_proxies: frozenset[str] = frozenset()  # reverse proxies whose X-Forwarded-For counts
     area_dir: Path | None = None
     surveys_dir: Path | None = None
     reminder_check_minutes: int = 15
@@ -118,6 +119,9 @@ class Settings:
             webhook_secret=get("WEBHOOK_SECRET"),
             public_url=get("PUBLIC_URL"),
             metrics_token=get("METRICS_TOKEN"),
+            trusted_proxies=frozenset(
+                part.strip() for part in get("TRUSTED_PROXIES").split(",") if part.strip()
+            ),
             area_dir=Path(area) if area else None,
             surveys_dir=Path(surveys) if surveys else None,
             reminder_check_minutes=int(minutes),

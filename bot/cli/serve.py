@@ -53,9 +53,10 @@ def dashboard_app(
     library: SurveyLibrary,
     area: AreaProfile | None,
     web_chat: WebChat | None = None,
-    metrics_token: str = "",
+    settings: Settings | None = None,
 ) -> web.Application:
     """The web application with the dashboard's services (and the web chat, if given)."""
+    settings = settings or Settings()
     return create_app(
         database,
         Accounts(database, clock=utc_now),
@@ -63,7 +64,8 @@ def dashboard_app(
         StoryWall(database, library, clock=utc_now),
         Exporter(database, clock=utc_now),
         web_chat=web_chat,
-        metrics_token=metrics_token,
+        metrics_token=settings.metrics_token,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
@@ -118,7 +120,7 @@ def build_web_app(
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes)
     browser = web_chat(settings, database, library, area)
-    app = dashboard_app(database, library, area, browser, settings.metrics_token)
+    app = dashboard_app(database, library, area, browser, settings)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
     if webhook_url:
         path = urlsplit(webhook_url).path or "/telegram"
@@ -163,7 +165,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         library = SurveyLibrary.load(settings.surveys_dir)
         area = area or AreaProfile.load(DEMO_AREA)
         chat = web_chat(settings, database, library, area)
-        app = dashboard_app(database, library, area, chat, settings.metrics_token)
+        app = dashboard_app(database, library, area, chat, settings)
         app.cleanup_ctx.append(_sending_to_web_chats(settings, database, library))
         print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
     else:
@@ -200,7 +202,7 @@ def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
     area = area_in_use(settings)
     database = Database(settings.effective_database_url)
     library = SurveyLibrary.load(settings.surveys_dir)
-    app = dashboard_app(database, library, area, metrics_token=settings.metrics_token)
+    app = dashboard_app(database, library, area, settings=settings)
     print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0

@@ -12,7 +12,7 @@ from bot.services.metrics import OUTBOX, REGISTRY
 from bot.services.story_wall import StoryWall
 from bot.services.web_chat import WebChat
 from bot.web.chat_views import add_web_chat
-from bot.web.guard import ACCOUNTS, guard, public
+from bot.web.guard import ACCOUNTS, TRUSTED_PROXIES, from_this_machine, guard, public
 from bot.web.views import DASHBOARD, EXPORTER, STORIES, add_dashboard
 from storage.database import Database
 from storage.outbox import Outbox
@@ -45,8 +45,9 @@ async def metrics(request: web.Request) -> web.Response:
     """Prometheus metrics, for the machine itself or whoever has the metrics token."""
     token = request.app[METRICS_TOKEN]
     given = request.headers.get("Authorization", "")
-    local = request.remote in ("127.0.0.1", "::1")
-    if not (local and not token) and not (token and same(given, f"Bearer {token}")):
+    if not (from_this_machine(request) and not token) and not (
+        token and same(given, f"Bearer {token}")
+    ):
         raise web.HTTPNotFound()
     for state, count in (await Outbox(request.app[DATABASE]).counts()).items():
         OUTBOX.labels(state).set(count)
@@ -64,12 +65,14 @@ def create_app(
     *,
     web_chat: WebChat | None = None,
     metrics_token: str = "",
+    trusted_proxies: frozenset[str] = frozenset(),
 ) -> web.Application:
     """The web application: health checks, the dashboard when its services are given, and the
     residents' web chat when given."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[guard])
     app[DATABASE] = database
     app[METRICS_TOKEN] = metrics_token
+    app[TRUSTED_PROXIES] = trusted_proxies
     app.router.add_get("/healthz", public(healthz))
     app.router.add_get("/readyz", public(readyz))
     app.router.add_get("/metrics", public(metrics))

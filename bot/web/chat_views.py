@@ -21,7 +21,7 @@ from bot.i18n import gettext as _
 from bot.services.accounts import same
 from bot.services.commands import COMMANDS
 from bot.services.web_chat import Conversation, WebChat, form_token
-from bot.web.guard import CSRF_FIELD, public
+from bot.web.guard import CSRF_FIELD, client_address, public
 
 WEB_CHAT = web.AppKey("web_chat", WebChat)
 CHAT_TEMPLATES = web.AppKey("chat_templates", jinja2.Environment)
@@ -124,7 +124,7 @@ async def start(request: web.Request) -> web.Response:
     expected = request.cookies.get(START_COOKIE, "")
     if not expected or not same(str(form.get(CSRF_FIELD, "")), expected):
         raise web.HTTPSeeOther("/chat")  # an old or foreign form: show the welcome again
-    if not request.app[START_LIMIT].allows(request.remote or "unknown"):
+    if not request.app[START_LIMIT].allows(client_address(request)):
         lang = negotiate(_client_language(request))
         response = _render(request, "chat_busy.html", lang)
         response.set_status(429)

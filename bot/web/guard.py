@@ -108,6 +108,28 @@ async def _checked(request: web.Request, handler: Handler) -> web.StreamResponse
     return await handler(request)
 
 
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", frozenset)
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: behind a trusted proxy, the address it forwarded; otherwise the peer."""
+    remote = request.remote or "unknown"
+    if remote not in request.app.get(TRUSTED_PROXIES, frozenset()):
+        return remote
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):  # the nearest hop the proxy added is the one to believe
+        if hop not in request.app[TRUSTED_PROXIES]:
+            return hop
+    return remote
+
+
+def from_this_machine(request: web.Request) -> bool:
+    """A request from this machine itself, not one a proxy passed on."""
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return request.remote in LOOPBACK and not forwarded
+
+
 def harden(response: web.StreamResponse | Any) -> None:
     """Security headers, and no caching of anything personal."""
     if response.prepared:

@@ -27,6 +27,7 @@ from bot.web.guard import (
     CSRF_FIELD,
     VISITOR_KEY,
     allow,
+    client_address,
     harden,
     public,
     visitor_of,
@@ -96,7 +97,7 @@ async def login(request: web.Request) -> web.Response:
     if not expected or not same(str(form.get(CSRF_FIELD, "")), expected):
         return _login_page(request, "The form had expired. Please try again.")
     token = await request.app[ACCOUNTS].sign_in(
-        str(form.get("username", "")), str(form.get("password", "")), request.remote or "unknown"
+        str(form.get("username", "")), str(form.get("password", "")), client_address(request)
     )
     if token is None:
         error = "Those details did not work, or there were too many tries. Wait, then try again."

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
+from bot.services.panel_chat import PanelChat
+from bot.services.web_chat import WebChat
 from bot.web.app import create_app
+from bot.web.chat_views import START_COOKIE, START_LIMIT
 from storage.database import Database
+from tests.conftest import FakeClock
 from tests.support.web_resident import WebResident
+from tests.web.conftest import AREA
 from tests.web.test_web_chat import join, site  # noqa: F401 (the fixture)
 
 
@@ -51,4 +57,39 @@ async def test_metrics_need_the_token_when_one_is_set(database: Database) -> Non
     assert wrong.status == 404
     right = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
     assert right.status == 200
+    await client.close()
+
+
+async def test_metrics_passed_on_by_a_proxy_are_not_local(site: TestClient) -> None:  # noqa: F811
+    proxied = await site.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert proxied.status == 404
+
+
+async def start_from(client: TestClient, address: str) -> int:
+    """Press Start on the welcome page, as a browser at `address` behind the proxy."""
+    forwarded = {"X-Forwarded-For": f"198.51.100.1, {address}"}
+    welcome = await client.get("/chat", headers=forwarded)
+    start = welcome.cookies[START_COOKIE].value
+    posted = await client.post(
+        "/chat/start", data={"csrf": start, "referral": ""}, allow_redirects=False,
+        headers={**forwarded, "Cookie": f"{START_COOKIE}={start}"},
+    )  # fmt: skip
+    return posted.status
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_limits_count_the_address_a_trusted_proxy_forwards(
+    database: Database, clock: FakeClock, trusted: bool
+) -> None:
+    chat = PanelChat(database, area=AREA, surveys=None, clock=clock, channel="web")
+    proxies = frozenset({"127.0.0.1"}) if trusted else frozenset()
+    app = create_app(database, web_chat=WebChat(database, chat, clock=clock),
+                     trusted_proxies=proxies)  # fmt: skip
+    app[START_LIMIT].most = 1
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    assert await start_from(client, "203.0.113.5") == 303
+    assert await start_from(client, "203.0.113.5") == 429
+    # Trusted, the proxy's word tells people apart; untrusted, the header is ignored.
+    assert await start_from(client, "203.0.113.6") == (303 if trusted else 429)
     await client.close()
