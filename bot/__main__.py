@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.cli.data import cmd_db_upgrade, cmd_export, cmd_redact, cmd_survey_check
+from bot.cli.data import cmd_db_upgrade, cmd_export, cmd_redact, cmd_retention, cmd_survey_check
 from bot.cli.panel import (
     cmd_area_check,
     cmd_area_load,
@@ -55,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"
     ).set_defaults(handler=cmd_sender)
     sub.add_parser("dashboard", help="serve only the dashboard").set_defaults(handler=cmd_dashboard)
+    sub.add_parser(
+        "retention", help="remove what is past its keeping time (run does it daily)"
+    ).set_defaults(handler=cmd_retention)
     demo = sub.add_parser("demo", help="fill the panel with made-up people, to try Panelbot out")
     demo.add_argument("--members", type=int, default=2000, help="how many (default 2000)")
     demo.set_defaults(handler=cmd_demo)

@@ -36,6 +36,21 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+KEEP_SETTINGS = (
+    "KEEP_RAW_STORIES_DAYS",
+    "KEEP_INACTIVE_DAYS",
+    "KEEP_UNFINISHED_JOINING_DAYS",
+    "KEEP_EXPORT_RECORDS_DAYS",
+)
+
+
+def _days(name: str, value: str) -> int:
+    """A keeping time: a whole number of days, one or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of days, 1 or more, not {value!r}")
+    return int(value)
+
+
 def _number(name: str, value: str) -> float:
     """A setting that must be a number of zero or more."""
     try:
@@ -61,6 +76,8 @@ class Settings:
     public_url: str = ""  # where the web chat is reached from outside, for champions' links
     metrics_token: str = ""  # lets a Prometheus server elsewhere read /metrics
     trusted_proxies: frozenset[str] = frozenset()  # reverse proxies whose X-Forwarded-For counts
+    keep_days: tuple[int, int, int, int] = (90, 730, 30, 730)  # raw stories, inactive residents,
+    # unfinished joining, exports register (see bot/services/retention.py)
     area_dir: Path | None = None
     surveys_dir: Path | None = None
     reminder_check_minutes: int = 15
@@ -109,7 +126,12 @@ class Settings:
         in_flight = _number(ENV_PREFIX + "SEND_IN_FLIGHT", get("SEND_IN_FLIGHT", "32"))
         if in_flight < 1 or in_flight != int(in_flight):
             raise SettingsError(f"{ENV_PREFIX}SEND_IN_FLIGHT must be a whole number from 1")
+        keep = tuple(
+            _days(ENV_PREFIX + name, get(name, str(default)))
+            for name, default in zip(KEEP_SETTINGS, cls.keep_days, strict=True)
+        )
         return cls(
+            keep_days=keep,  # type: ignore[arg-type]
             telegram_token=get("TELEGRAM_TOKEN"),
             telegram_api_url=get("TELEGRAM_API_URL", TELEGRAM_API_URL) or TELEGRAM_API_URL,
             data_dir=Path(get("DATA_DIR", "data") or "data"),

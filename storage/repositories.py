@@ -25,6 +25,7 @@ from storage.models import (
     Story,
     SurveyAnswer,
     SurveyRun,
+    WebChat,
 )
 
 
@@ -119,6 +120,7 @@ class ResidentRepository:
     async def erase(self, resident: Resident) -> None:
         """Hard-delete a resident and everything held about them."""
         await self.session.execute(delete(Role).where(Role.chat_id == resident.chat_id))
+        await self.session.execute(delete(WebChat).where(WebChat.chat_id == resident.chat_id))
         await self.session.delete(resident)
 
     def record_consent(self, resident: Resident, record: ConsentRecord) -> None:

@@ -1,4 +1,4 @@
-"""Data tasks: migrations, survey checks, exports, redaction."""
+"""Data tasks: migrations, survey checks, exports, redaction, retention."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from bot.config import Settings, SettingsError
 from bot.services.exports import Exporter, ExportRefused, FileSink
 from bot.services.panel_chat import utc_now
 from bot.services.redaction_cli import redact_stream
+from bot.services.retention import Retention, RetentionPolicy, RetentionReport
 from bot.services.survey_library import SurveyLibrary
 from bot.surveys import Problem, check_survey, load_survey
-from storage.database import open_database, upgrade
+from storage.database import Database, open_database, upgrade
+from storage.files import FileStore
 
 
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
@@ -82,4 +84,29 @@ def cmd_redact(_settings: Settings, _args: argparse.Namespace) -> int:
     """De-identify text lines or JSON lines (with a `text` field) from stdin to stdout."""
     count = redact_stream(sys.stdin, sys.stdout)
     print(f"panelbot: redacted {count} line(s)", file=sys.stderr)
+    return 0
+
+
+def retention_of(settings: Settings, database: Database) -> Retention:
+    """The retention job with the settings' keeping times."""
+    policy = RetentionPolicy(*settings.keep_days)
+    voice = FileStore(settings.data_dir / "voice")
+    return Retention(database, policy, voice_store=voice, clock=utc_now)
+
+
+def cmd_retention(settings: Settings, _args: argparse.Namespace) -> int:
+    """Remove what is past its keeping time now (`panelbot run` does it every day)."""
+    upgrade(settings.effective_database_url)
+
+    async def run() -> RetentionReport:
+        async with open_database(settings.effective_database_url) as database:
+            return await retention_of(settings, database).run()
+
+    report = asyncio.run(run())
+    print(
+        f"Raw text of {report.raw_stories} moderated stories dropped; erased"
+        f" {report.inactive_residents} inactive residents and {report.unfinished_joining} who"
+        f" never finished joining; {report.export_records} old exports-register entries and"
+        f" {report.web_chats} abandoned web chats removed."
+    )
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +14,7 @@ from aiohttp import web
 from telegram import BotCommand, Update
 
 from bot.channels.telegram import build_application
+from bot.cli.data import retention_of
 from bot.cli.panel import area_in_use
 from bot.config import Settings
 from bot.handlers.reminders import schedule_reminders
@@ -152,6 +154,7 @@ def build_web_app(
         await database.dispose()
 
     app.cleanup_ctx.append(telegram_lifecycle)
+    app.cleanup_ctx.append(_retention_daily(settings, database))
     return app
 
 
@@ -167,12 +170,41 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         chat = web_chat(settings, database, library, area)
         app = dashboard_app(database, library, area, chat, settings)
         app.cleanup_ctx.append(_sending_to_web_chats(settings, database, library))
+        app.cleanup_ctx.append(_retention_daily(settings, database))
         print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
     else:
         app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
         print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0
+
+
+RETENTION_EVERY = 24 * 3600.0
+
+
+def _retention_daily(
+    settings: Settings, database: Database
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The retention job, a minute after start and then every day, while the web app runs."""
+
+    async def daily() -> None:
+        await asyncio.sleep(60)
+        while True:
+            try:
+                report = await retention_of(settings, database).run()
+                log.info("retention: %s", report)
+            except Exception:
+                log.exception("the retention job failed; it runs again tomorrow")
+            await asyncio.sleep(RETENTION_EVERY)
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(daily())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return lifecycle
 
 
 def _sending_to_web_chats(
