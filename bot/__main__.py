@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,20 +18,11 @@ from bot.cli.panel import (
 from bot.cli.people import cmd_demo, cmd_role, cmd_user_add
 from bot.cli.serve import cmd_dashboard, cmd_run, cmd_sender
 from bot.config import Settings, SettingsError
+from bot.logs import configure_logging
 from bot.services.area import AreaProfileError
 from bot.services.exports import FORMATS
 from bot.services.roles import ROLES
 from bot.surveys import SurveyError
-
-
-def configure_logging(level: str) -> None:
-    """Plain structured-ish logs; HTTP client logs (which carry the token in URLs) kept quiet."""
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -140,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings.load()
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return int(args.handler(settings, args))
     except (SettingsError, AreaProfileError, SurveyError) as error:
         print(f"panelbot: {error}", file=sys.stderr)

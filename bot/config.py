@@ -44,6 +44,16 @@ KEEP_SETTINGS = (
 )
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """A setting that must be one of a few words."""
+    if value.lower() not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value.lower()
+
+
 def _days(name: str, value: str) -> int:
     """A keeping time: a whole number of days, one or more."""
     if not value.isdigit() or int(value) < 1:
@@ -84,6 +94,7 @@ class Settings:
     store_full_postcode: bool = False
     pseudonym_key: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     send_per_second: float = 30.0  # Telegram's limit for ordinary bots; 0: no limit of ours
     send_in_flight: int = 32
 
@@ -150,6 +161,7 @@ class Settings:
             store_full_postcode=_flag(get("STORE_FULL_POSTCODE", "false")),
             pseudonym_key=get("PSEUDONYM_KEY"),
             log_level=get("LOG_LEVEL", "INFO").upper() or "INFO",
+            log_format=_choice(ENV_PREFIX + "LOG_FORMAT", get("LOG_FORMAT", "text"), LOG_FORMATS),
             send_per_second=per_second,
             send_in_flight=int(in_flight),
         )

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.webhook import WebhookReceiver
+from bot.logs import ACCESS_LOG_FORMAT
 from bot.sending import build_sender, send_until_stopped, sending
 from bot.services.accounts import Accounts
 from bot.services.area import DEMO_AREA, AreaProfile
@@ -175,7 +176,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     else:
         app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
         print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
-    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,
+                access_log_format=ACCESS_LOG_FORMAT)  # fmt: skip
     return 0
 
 
@@ -236,5 +238,6 @@ def cmd_dashboard(settings: Settings, _args: argparse.Namespace) -> int:
     library = SurveyLibrary.load(settings.surveys_dir)
     app = dashboard_app(database, library, area, settings=settings)
     print(f"Dashboard: http://{settings.http_host}:{settings.http_port}/", flush=True)
-    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,
+                access_log_format=ACCESS_LOG_FORMAT)  # fmt: skip
     return 0
