@@ -55,9 +55,12 @@ FEATURE_NAMES = {LOCALITY: "Locality", ETHNIC_GROUP: "Ethnic group"}
 def templates() -> jinja2.Environment:
     """The page templates, autoescaped."""
     folder = Path(__file__).with_name("templates")
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    environment.filters["shown"] = shown  # disclosure control for counts a page shows as given
+    environment.globals["smallest_view"] = SMALLEST_VIEW
+    return environment
 
 
 def page(request: web.Request, template: str, title: str, **context: Any) -> web.Response:
