@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}\.[a-z0-9]{1,8}$")
+_SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
 
 
 class FileStore:
@@ -18,7 +19,8 @@ class FileStore:
     def save(self, content: bytes, suffix: str) -> str:
         """Write a file and return its key."""
         self.root.mkdir(parents=True, exist_ok=True)
-        key = f"{secrets.token_urlsafe(18)}.{suffix.lstrip('.').lower() or 'bin'}"
+        suffix = suffix.lstrip(".").lower()
+        key = f"{secrets.token_urlsafe(18)}.{suffix if _SUFFIX.match(suffix) else 'bin'}"
         (self.root / key).write_bytes(content)
         return key
 

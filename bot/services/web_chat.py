@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.i18n import negotiate
-from bot.services.chat import Inbound, Outcome, Reply
+from bot.services.chat import Inbound, Outcome, Reply, Voice
 from bot.services.metrics import handling
 from bot.services.panel_chat import PanelChat
 from storage.database import Database
@@ -75,6 +75,11 @@ class WebChat:
         assert found is not None
         return token, found
 
+    async def exists(self, token: str) -> bool:
+        """Whether a chat has this token (checked before a large upload is read)."""
+        async with self.database.transaction() as session:
+            return await WebChatRepository(session).by_token_hash(token_hash(token)) is not None
+
     async def page(self, token: str, client_language: str | None) -> Conversation | None:
         """What the chat with this token shows now (None: no such chat)."""
         async with self.database.transaction() as session:
@@ -94,8 +99,10 @@ class WebChat:
         argument: str = "",
         text: str | None = None,
         button: str | None = None,
+        voice: Voice | None = None,
     ) -> Conversation | None:
-        """Apply a command, typed text or a button press; the page after it (None: no chat)."""
+        """Apply a command, typed text, a button press or a voice note; the page after it
+        (None: no chat)."""
         async with self.database.transaction() as session:
             found = await WebChatRepository(session).by_token_hash(token_hash(token))
             chat_id = found.chat_id if found else None
@@ -103,7 +110,7 @@ class WebChat:
             return None
         event = Inbound(
             chat_id, f"web:{uuid.uuid4().hex}", command=command, argument=argument, text=text,
-            button=button, client_language=client_language,
+            button=button, client_language=client_language, voice=voice,
         )  # fmt: skip
         async with handling(CHANNEL):
             outcome = await self.chat.handle(event)

@@ -69,7 +69,8 @@ def create_app(
 ) -> web.Application:
     """The web application: health checks, the dashboard when its services are given, and the
     residents' web chat when given."""
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[guard])
+    # Room for a voice note from the web chat (10 MB); the chat checks its cookie before reading.
+    app = web.Application(client_max_size=11 * 1024 * 1024, middlewares=[guard])
     app[DATABASE] = database
     app[METRICS_TOKEN] = metrics_token
     app[TRUSTED_PROXIES] = trusted_proxies

@@ -15,10 +15,12 @@ from typing import Any
 
 import jinja2
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from bot.i18n import LANGUAGES, language, negotiate
 from bot.i18n import gettext as _
 from bot.services.accounts import same
+from bot.services.chat import Voice
 from bot.services.commands import COMMANDS
 from bot.services.web_chat import Conversation, WebChat, form_token
 from bot.web.guard import CSRF_FIELD, client_address, public
@@ -29,6 +31,13 @@ CHAT_COOKIE = "__Host-panelbot-chat"
 START_COOKIE = "__Host-panelbot-chat-start"
 KEEP_SECONDS = 180 * 24 * 3600  # a resident can come back to their chat for six months
 MAX_TEXT = 4000
+MAX_VOICE_BYTES = 10 * 1024 * 1024  # as for Telegram voice notes
+# What phones record, by the type the browser reports (anything else is kept as ".audio").
+AUDIO_SUFFIXES = {
+    "audio/ogg": "ogg", "audio/opus": "opus", "audio/webm": "webm", "audio/mpeg": "mp3",
+    "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/aac": "aac", "audio/wav": "wav",
+    "audio/x-wav": "wav", "audio/amr": "amr", "audio/3gpp": "3gp",
+}  # fmt: skip
 MENU = ("surveys", "story", "profile", "language", "stop", "mydata", "forgetme", "help")
 RIGHT_TO_LEFT = {lang.code for lang in LANGUAGES if lang.right_to_left}
 
@@ -138,18 +147,34 @@ async def start(request: web.Request) -> web.Response:
     raise response
 
 
+def _voice(field: object) -> Voice | None:
+    """A voice note from the form's file field (empty when too big: the bot says so kindly)."""
+    if not isinstance(field, FileField) or not field.filename:
+        return None
+    content = field.file.read(MAX_VOICE_BYTES + 1)
+    suffix = AUDIO_SUFFIXES.get(field.content_type.split(";")[0].strip().lower(), "audio")
+    return Voice(b"" if len(content) > MAX_VOICE_BYTES else content, suffix)
+
+
 @public
 async def send(request: web.Request) -> web.Response:
-    """A button pressed, a command from the menu, or something typed."""
+    """A button pressed, a command from the menu, something typed, or a voice note."""
     token = request.cookies.get(CHAT_COOKIE, "")
+    chat = request.app[WEB_CHAT]
+    if not token or not await chat.exists(token):  # before reading what may be a large upload
+        raise web.HTTPSeeOther("/chat")
     form = await request.post()
-    if not token or not same(str(form.get(CSRF_FIELD, "")), form_token(token)):
+    if not same(str(form.get(CSRF_FIELD, "")), form_token(token)):
         raise web.HTTPSeeOther("/chat")
     button, command = form.get("button"), form.get("command")
     text = str(form.get("text", ""))[:MAX_TEXT].strip()
-    chat = request.app[WEB_CHAT]
+    voice = _voice(form.get("voice"))
     client = _client_language(request)
-    if isinstance(button, str) and button:
+    if voice is not None:
+        if text:  # typed as well: nothing is lost, the words go first
+            await chat.act(token, client, text=text)
+        found = await chat.act(token, client, voice=voice)
+    elif isinstance(button, str) and button:
         found = await chat.act(token, client, button=button)
     elif isinstance(command, str) and command in MENU:
         found = await chat.act(token, client, command=command)

@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from bot.web.chat_views import CHAT_COOKIE, START_COOKIE
@@ -56,7 +57,18 @@ class WebResident:
     async def post(self, **fields: str) -> int:
         """Send one form of the chat page (with its form token, unless one is given)."""
         found = _FORM.search(self.page)
-        data = {"csrf": found.group(1) if found else "", **fields}
+        return await self._send({"csrf": found.group(1) if found else "", **fields})
+
+    async def voice(self, content: bytes, content_type: str = "audio/ogg", text: str = "") -> int:
+        """Send a recording through the chat page's file field (and anything typed with it)."""
+        found = _FORM.search(self.page)
+        form = FormData()
+        form.add_field("csrf", found.group(1) if found else "")
+        form.add_field("text", text)
+        form.add_field("voice", content, filename="note.ogg", content_type=content_type)
+        return await self._send(form)
+
+    async def _send(self, data: FormData | dict[str, str]) -> int:
         response = await self.client.post(
             "/chat", data=data, headers=self._headers(), allow_redirects=False
         )

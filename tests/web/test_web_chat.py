@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -17,6 +18,7 @@ from bot.services.web_chat import WebChat
 from bot.web.app import create_app
 from bot.web.chat_views import CHAT_COOKIE, START_COOKIE, START_LIMIT
 from storage.database import Database
+from storage.files import FileStore
 from storage.models import Resident, SurveyRun
 from storage.models import WebChat as WebChatRow
 from tests.conftest import FakeClock
@@ -169,3 +171,28 @@ async def test_one_address_cannot_start_chats_without_end(site: TestClient) -> N
                               headers={"Cookie": f"{START_COOKIE}={start}"})  # fmt: skip
     assert refused.status == 429 and "Please try again later" in await refused.text()
     assert CHAT_COOKIE not in refused.cookies
+
+
+async def test_a_story_told_by_voice_notes_from_the_phone(
+    database: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    voice = FileStore(tmp_path / "voice")
+    surveys = SurveyChat(SurveyLibrary.load(), voice_store=voice, clock=clock)
+    chat = PanelChat(database, area=AREA, surveys=surveys, clock=clock, channel="web")
+    web_chat = WebChat(database, chat, clock=clock)
+    client = TestClient(TestServer(create_app(database, web_chat=web_chat)))
+    await client.start_server()
+    resident = WebResident(client)
+    await join(resident)
+    await resident.voice(b"OggS not a story yet")  # outside a story: a kind no, nothing kept
+    assert "send /story first" in resident.texts()[-1]
+    await resident.command("story")
+    await resident.voice(b"OggS first part", "audio/ogg", text="It started at the GP")
+    await resident.voice(b"x" * (10 * 1024 * 1024 + 1), "audio/amr")
+    assert "too long" in resident.texts()[-1]
+    kept = sorted(path.suffix for path in (tmp_path / "voice").iterdir())
+    assert kept == [".ogg"]  # the words went first, then the note; the long one was refused
+    async with database.transaction() as session:
+        run = (await session.execute(select(SurveyRun))).scalar_one()
+    assert "It started at the GP" in str(run.state) and "[voice:" in str(run.state)
+    await client.close()
