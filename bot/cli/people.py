@@ -103,8 +103,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         made, new_account = asyncio.run(fill())
     except DemoError as error:
         raise SettingsError(str(error)) from error
-    print(f"Added {made.members:,} made-up members of {area.name}, {made.responses:,} survey"
-          f" responses and {made.stories:,} stories.")  # fmt: skip
+    print(f"The demo panel of {area.name} has {made.panel:,} made-up members ({made.members:,}"
+          f" added now, with {made.responses:,} survey responses and {made.stories:,}"
+          " stories).")  # fmt: skip
     if new_account:
         print(f"Dashboard account: {DEMO_ACCOUNT}, password {password} (shown only now).")
     else:

@@ -56,11 +56,12 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class DemoPanel:
-    """What was made."""
+    """What was added."""
 
     members: int
     responses: int
     stories: int
+    panel: int  # made-up members now on the panel
 
 
 async def fill_demo_panel(
@@ -72,12 +73,17 @@ async def fill_demo_panel(
     clock: Callable[[], datetime],
     seed: int = 2026,
 ) -> DemoPanel:
-    """Add made-up members, their survey responses and stories (refused beside real people)."""
+    """Make the demo panel up to `members` made-up members, with their survey responses and
+    stories (a panel already that big is left alone; refused in a database of real people)."""
     async with database.transaction() as session:
-        real = select(func.count()).select_from(Resident).where(Resident.channel != CHANNEL)
-        if await session.scalar(real):
-            raise DemoError("this database has real residents: the demo needs one of its own")
-        start = await session.scalar(select(func.count()).select_from(Resident)) or 0
+        counted = select(Resident.channel == CHANNEL, func.count()).group_by(
+            Resident.channel == CHANNEL
+        )
+        found = {bool(demo): int(n) for demo, n in await session.execute(counted)}
+    start = found.get(True, 0)
+    if found.get(False) and not start:
+        raise DemoError("this database has real residents: the demo needs one of its own")
+    members = max(0, members - start)
     chooser = random.Random(seed + start)
     now = clock()
     surveys = [s for s in library.surveys.values() if s.id != library.story.id]
@@ -101,7 +107,7 @@ async def fill_demo_panel(
     for survey in surveys:
         await keep_unkept(database, survey)
         await recount(database, survey)
-    return DemoPanel(members, responses, made_stories)
+    return DemoPanel(members, responses, made_stories, start + members)
 
 
 def _member(chooser: random.Random, area: AreaProfile, number: int, now: datetime) -> Resident:

@@ -28,7 +28,8 @@ async def test_demo_then_run_without_a_token(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     password = re.search(r"Dashboard account: demo, password (\S+) ", made.stdout)
     assert password is not None, made.stdout
-    again = await asyncio.to_thread(demo, data, 10)
+    again = await asyncio.to_thread(demo, data, 310)  # `make demo` again: topped up, not doubled
+    assert "has 310 made-up members (10 added now" in again.stdout, again.stdout
     assert "already exists" in again.stdout  # the password is never shown twice
     with serving("run", data) as base:
         async with ClientSession() as http:

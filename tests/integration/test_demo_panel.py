@@ -42,3 +42,14 @@ async def test_the_demo_refuses_a_database_with_real_residents(
     await add_members(database, [7001], clock())
     with pytest.raises(DemoError):
         await fill_demo_panel(database, SurveyLibrary.load(), AREA, 10, clock=clock)
+
+
+async def test_the_demo_tops_up_and_lets_visitors_join_beside_it(
+    database: Database, clock: FakeClock
+) -> None:
+    library = SurveyLibrary.load()
+    await fill_demo_panel(database, library, AREA, 20, clock=clock)
+    await add_members(database, [7001], clock(), channel="web")  # someone tried the web chat
+    again = await fill_demo_panel(database, library, AREA, 25, clock=clock)
+    assert (again.members, again.panel) == (5, 25)
+    assert (await fill_demo_panel(database, library, AREA, 25, clock=clock)).members == 0
