@@ -2,7 +2,8 @@
 
 Builds a panel of `--members` (default 100,000) with profiles, each of whom sent the shipped
 housing_repairs (7 answers) and gp_access (3 answers) surveys: 1,000,000 answers. Then times
-every page through the real web app (median of 3), then a CSV export in process (its rows/s)
+every page through the real web app (median of 3) after ANALYZE (VACUUM ANALYZE on PostgreSQL,
+as autovacuum would do), then a CSV export in process (its rows/s)
 and `panelbot export` to CSV in its own process (the whole command, and its peak memory).
 
 Run: .venv/bin/python bench/dashboard_bench.py [--members 100000] [--reuse FILE.db]
@@ -32,7 +33,7 @@ from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.databases import empty_postgres, reset_postgres  # noqa: E402
+from bench.databases import empty_postgres, reset_postgres, settle  # noqa: E402
 from bot.services.accounts import Accounts  # noqa: E402
 from bot.services.area import AreaProfile  # noqa: E402
 from bot.services.dashboard import Dashboard  # noqa: E402
@@ -122,6 +123,7 @@ async def fill(database: Database, members: int) -> None:
         assert found is not None
         await recount(database, found)  # once, as after upgrading data from before tallies
     print(f"  counted the tallies from the answers (once) in {time.perf_counter() - begin:.1f} s")
+    await settle(database.engine.url.render_as_string(hide_password=False))
 
 
 async def measure(url: str, members: int, *, built: bool = False) -> None:

@@ -26,3 +26,13 @@ async def empty_postgres(url: str) -> None:
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+async def settle(url: str) -> None:
+    """After a bulk load, what autovacuum would soon do on a live database: VACUUM ANALYZE, so
+    that plans use fresh statistics and index-only scans (SQLite: ANALYZE)."""
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        await connection.execute(text("VACUUM ANALYZE" if postgres else "ANALYZE"))
+    await engine.dispose()
