@@ -76,12 +76,10 @@ async def fill_demo_panel(
     """Make the demo panel up to `members` made-up members, with their survey responses and
     stories (a panel already that big is left alone; refused in a database of real people)."""
     async with database.transaction() as session:
-        counted = select(Resident.channel == CHANNEL, func.count()).group_by(
-            Resident.channel == CHANNEL
-        )
-        found = {bool(demo): int(n) for demo, n in await session.execute(counted)}
-    start = found.get(True, 0)
-    if found.get(False) and not start:
+        made_up = Resident.channel == CHANNEL
+        counted = select(func.count().filter(made_up), func.count().filter(~made_up))
+        start, real = (int(n) for n in (await session.execute(counted)).one())
+    if real and not start:
         raise DemoError("this database has real residents: the demo needs one of its own")
     members = max(0, members - start)
     chooser = random.Random(seed + start)
