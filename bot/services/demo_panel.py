@@ -4,6 +4,7 @@ that no message can reach (no Telegram user has them and no web chat either)."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.services.area import AreaProfile
 from bot.services.composition import ETHNIC_GROUP
+from bot.services.exports import Exporter, ExportRefused
 from bot.services.kept_responses import keep_unkept
 from bot.services.profile import ETHNICITY, FEATURES, ethnic_group_of, ethnicities_in_group
 from bot.services.redaction import Redactor
@@ -21,7 +23,15 @@ from bot.services.survey_library import SurveyLibrary
 from bot.services.tallies import recount
 from bot.surveys import Question, Survey
 from storage.database import Database
-from storage.models import ProfileAnswer, Resident, Story, SurveyAnswer, SurveyRun
+from storage.models import (
+    Broadcast,
+    OutboxMessage,
+    ProfileAnswer,
+    Resident,
+    Story,
+    SurveyAnswer,
+    SurveyRun,
+)
 
 CHANNEL = "demo"
 FIRST_CHAT_ID = -(2**53)  # below every web chat id (those stay above -2**52)
@@ -105,7 +115,61 @@ async def fill_demo_panel(
     for survey in surveys:
         await keep_unkept(database, survey)
         await recount(database, survey)
+    if members and not start:  # the first fill: the broadcasts and exports pages too
+        await _past_broadcasts(database, chooser, area, now)
+        exported = next((s for s in surveys if s.id == "gp_access"), None)
+        if exported is not None:
+            await _one_export(database, exported, clock)
     return DemoPanel(members, responses, made_stories, start + members)
+
+
+async def _past_broadcasts(
+    database: Database, chooser: random.Random, area: AreaProfile, now: datetime
+) -> None:
+    """Two broadcasts sent weeks ago, with what happened to each message (all long delivered)."""
+    place = next(iter(area.localities))
+    sent = (
+        (
+            "message",
+            None,
+            [place],
+            21,
+            "You said, we did: the surgery phone line now opens at 8am.",
+        ),
+        ("survey", "gp_access", None, 14, "We would like to hear about getting help from your GP."),
+    )
+    async with database.transaction() as session:
+        for kind, survey_id, places, days, text in sent:
+            when = now - timedelta(days=days)
+            query = select(Resident.id, Resident.chat_id).where(Resident.channel == CHANNEL)
+            if places:
+                query = query.where(Resident.locality.in_(places))
+            audience = list(await session.execute(query))
+            broadcast = Broadcast(
+                created_at=when, kind=kind, text=text, survey_id=survey_id,
+                audience={"localities": places}, send_at=when, recipients=len(audience),
+            )  # fmt: skip
+            session.add(broadcast)
+            await session.flush()
+            for resident_id, chat_id in audience:
+                status = chooser.choices(("sent", "blocked", "failed"), (93, 5, 2))[0]
+                session.add(OutboxMessage(
+                    broadcast_id=broadcast.id, resident_id=resident_id, chat_id=chat_id,
+                    status=status, attempts=1, not_before=when, sent_at=when,
+                ))  # fmt: skip
+
+
+async def _one_export(database: Database, survey: Survey, clock: Callable[[], datetime]) -> None:
+    """A CSV export made (and thrown away) so that the register has an entry to show."""
+
+    class Discard:
+        async def write(self, data: bytes) -> None:
+            """Take nothing."""
+
+    exporter = Exporter(database, clock=clock)
+    plan = await exporter.plan(survey)
+    with contextlib.suppress(ExportRefused):  # a small demo panel: the refusal is registered too
+        await exporter.write(plan, "csv", Discard(), actor="demo", reason="Trying out the demo")
 
 
 def _member(chooser: random.Random, area: AreaProfile, number: int, now: datetime) -> Resident:

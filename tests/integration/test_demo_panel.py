@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bot.services.dashboard import Dashboard
 from bot.services.demo_panel import DemoError, fill_demo_panel
+from bot.services.exports import Exporter
 from bot.services.story_wall import StoryWall
 from bot.services.survey_library import SurveyLibrary
 from storage.database import Database
@@ -27,6 +28,9 @@ async def test_a_demo_panel_fills_every_page(database: Database, clock: FakeCloc
         results = await dashboard.results(survey_id, by="age_band")
         assert results is not None and not results.too_few
         assert results.design_effect != "1.00"  # the panel leans, so weighting moves it
+    broadcasts = await dashboard.broadcasts(None)
+    assert len(broadcasts) == 2 and all(report.sent > 0 for _b, report in broadcasts)
+    assert len(await Exporter(database, clock=clock).register()) == 1
     wall = StoryWall(database, library, clock=clock)
     assert (await wall.cards("new")) and (await wall.cards("approved"))
     async with database.transaction() as session:
