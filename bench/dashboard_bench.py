@@ -37,7 +37,7 @@ from bench.databases import empty_postgres, reset_postgres, settle  # noqa: E402
 from bot.services.accounts import Accounts  # noqa: E402
 from bot.services.area import AreaProfile  # noqa: E402
 from bot.services.dashboard import Dashboard  # noqa: E402
-from bot.services.exports import Exporter  # noqa: E402
+from bot.services.exports import DiscardSink, Exporter  # noqa: E402
 from bot.services.story_wall import StoryWall  # noqa: E402
 from bot.services.survey_library import SurveyLibrary  # noqa: E402
 from bot.services.tallies import recount  # noqa: E402
@@ -178,14 +178,10 @@ async def export_in_process(url: str) -> None:
     survey = SurveyLibrary.load().get("housing_repairs")
     assert survey is not None
 
-    class Discard:
-        async def write(self, data: bytes) -> None:
-            self.size = getattr(self, "size", 0) + len(data)
-
     exporter = Exporter(database, clock=lambda: NOW)
     start = time.perf_counter()
     record = await exporter.write(
-        await exporter.plan(survey), "csv", Discard(), actor="bench", reason="benchmark"
+        await exporter.plan(survey), "csv", DiscardSink(), actor="bench", reason="benchmark"
     )
     elapsed = time.perf_counter() - start
     print(f"  CSV export in process (plan + write): {record.rows:,} rows in {elapsed:.2f} s ="

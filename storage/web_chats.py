@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import WebChat
@@ -39,7 +39,3 @@ class WebChatRepository:
         """Replace what the chat's page shows."""
         chat.shown = shown
         chat.seen_at = now
-
-    async def forget(self, chat_id: int) -> None:
-        """Remove a chat and what its page showed."""
-        await self.session.execute(delete(WebChat).where(WebChat.chat_id == chat_id))

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.services.chat import Button
-from bot.services.metrics import ERRORS
-from bot.services.metrics import SENT as SENT_RESULTS
+from bot.services.metrics import DELIVERIES, ERRORS
 from bot.services.quiet_hours import QuietHours
 from storage.outbox import BroadcastContent, Claimed, Finished, Outbox
 
@@ -188,7 +187,7 @@ class Sender:
             result = SendResult(RETRY, error=type(error).__name__)
         finally:
             self._slots.release()
-        SENT_RESULTS.labels(result.kind).inc()
+        DELIVERIES.labels(result.kind).inc()
         run.results.append(self._outcome(message, result))
 
     def _outcome(self, message: Claimed, result: SendResult) -> Finished:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.services.area import AreaProfile
 from bot.services.composition import ETHNIC_GROUP
-from bot.services.exports import Exporter, ExportRefused
+from bot.services.exports import DiscardSink, Exporter, ExportRefused
 from bot.services.kept_responses import keep_unkept
 from bot.services.profile import ETHNICITY, FEATURES, ethnic_group_of, ethnicities_in_group
 from bot.services.redaction import Redactor
@@ -60,6 +60,9 @@ STORIES = (
 )
 
 
+Places = tuple[list[str], list[int]]  # localities and their census sizes
+
+
 class DemoError(Exception):
     """The demo would mix made-up people with real ones."""
 
@@ -95,11 +98,14 @@ async def fill_demo_panel(
     chooser = random.Random(seed + start)
     now = clock()
     surveys = [s for s in library.surveys.values() if s.id != library.story.id]
+    localities = list(area.localities)  # drawn as big as the census says they are
+    places = (localities, [sum(area.population(area.features()[0], p).values()) or 1
+                           for p in localities])  # fmt: skip
     responses = made_stories = 0
     for first in range(start, start + members, 500):
         async with database.transaction() as session:
             batch = [
-                _member(chooser, area, first + n, now)
+                _member(chooser, area, places, first + n, now)
                 for n in range(min(500, start + members - first))
             ]
             session.add_all(batch)
@@ -162,24 +168,20 @@ async def _past_broadcasts(
 async def _one_export(database: Database, survey: Survey, clock: Callable[[], datetime]) -> None:
     """A CSV export made (and thrown away) so that the register has an entry to show."""
 
-    class Discard:
-        async def write(self, data: bytes) -> None:
-            """Take nothing."""
-
     exporter = Exporter(database, clock=clock)
     plan = await exporter.plan(survey)
     with contextlib.suppress(ExportRefused):  # a small demo panel: the refusal is registered too
-        await exporter.write(plan, "csv", Discard(), actor="demo", reason="Trying out the demo")
+        await exporter.write(plan, "csv", DiscardSink(), actor="demo", reason="Trying out the demo")
 
 
-def _member(chooser: random.Random, area: AreaProfile, number: int, now: datetime) -> Resident:
-    places = list(area.localities)
-    sizes = [sum(area.population(area.features()[0], p).values()) or 1 for p in places]
+def _member(
+    chooser: random.Random, area: AreaProfile, places: Places, number: int, now: datetime
+) -> Resident:
     joined = now - timedelta(minutes=chooser.randrange(WEEKS * 7 * 24 * 60))
     resident = Resident(
         channel=CHANNEL, chat_id=FIRST_CHAT_ID - number, language=chooser.choice(
             ("en", "en", "en", "cy", "pl", "ur")), status="member", step="member", step_data={},
-        locality=chooser.choices(places, sizes)[0], consultations_stopped=False,
+        locality=chooser.choices(*places)[0], consultations_stopped=False,
         joined_at=joined, created_at=joined, updated_at=joined,
     )  # fmt: skip
     resident.profile = [

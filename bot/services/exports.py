@@ -71,6 +71,13 @@ class FileSink:
         self.file.write(data)
 
 
+class DiscardSink:
+    """A sink that keeps nothing (an export made only to be timed or registered)."""
+
+    async def write(self, data: bytes) -> None:
+        """Drop the bytes."""
+
+
 class ExportRefused(Exception):
     """The response set cannot be shared without exposing small groups."""
 

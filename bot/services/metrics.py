@@ -21,7 +21,7 @@ OUTBOX = Gauge(
     "panelbot_outbox_messages", "Broadcast messages in the outbox, by state", ["state"],
     registry=REGISTRY,
 )  # fmt: skip
-SENT = Counter(
+DELIVERIES = Counter(
     "panelbot_outbox_results", "Outbox messages' delivery results", ["result"], registry=REGISTRY
 )
 ERRORS = Counter(

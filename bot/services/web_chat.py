@@ -117,8 +117,7 @@ class WebChat:
         async with self.database.transaction() as session:
             chats = WebChatRepository(session)
             resident = await ResidentRepository(session).by_chat(CHANNEL, chat_id)
-            if resident is None:  # /forgetme: the chat goes with everything else
-                await chats.forget(chat_id)
+            if resident is None:  # /forgetme: erasing the resident removed this chat too
                 return Conversation(negotiate(client_language), _messages(outcome.replies), True)
             chat = await chats.by_chat(chat_id)
             if chat is None:
