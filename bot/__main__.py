@@ -17,6 +17,7 @@ from bot.cli.panel import (
 )
 from bot.cli.people import cmd_demo, cmd_role, cmd_user_add
 from bot.cli.serve import cmd_dashboard, cmd_run, cmd_sender
+from bot.cli.workers import WORKER_OPTION
 from bot.config import Settings, SettingsError
 from bot.logs import configure_logging
 from bot.services.area import AreaProfileError
@@ -40,6 +41,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave broadcasts to a separate `panelbot sender` process",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N worker processes on one port (needs --webhook and PostgreSQL)",
+    )
+    run.add_argument(WORKER_OPTION, type=int, help=argparse.SUPPRESS)  # set by the supervisor
     run.set_defaults(handler=cmd_run)
     sub.add_parser(
         "sender", help="only send broadcasts from the outbox (next to `run --no-sender`)"

@@ -97,6 +97,8 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line
     send_per_second: float = 30.0  # Telegram's limit for ordinary bots; 0: no limit of ours
     send_in_flight: int = 32
+    updates_at_once: int = 64  # chats whose updates are handled at the same moment, per worker
+    replies_per_second: float = 0.0  # 0: replies are paced only by Telegram's own 429 answers
 
     @property
     def effective_database_url(self) -> str:
@@ -137,6 +139,9 @@ class Settings:
         in_flight = _number(ENV_PREFIX + "SEND_IN_FLIGHT", get("SEND_IN_FLIGHT", "32"))
         if in_flight < 1 or in_flight != int(in_flight):
             raise SettingsError(f"{ENV_PREFIX}SEND_IN_FLIGHT must be a whole number from 1")
+        at_once = _number(ENV_PREFIX + "UPDATES_AT_ONCE", get("UPDATES_AT_ONCE", "64"))
+        if at_once < 1 or at_once != int(at_once):
+            raise SettingsError(f"{ENV_PREFIX}UPDATES_AT_ONCE must be a whole number from 1")
         keep = tuple(
             _days(ENV_PREFIX + name, get(name, str(default)))
             for name, default in zip(KEEP_SETTINGS, cls.keep_days, strict=True)
@@ -164,6 +169,10 @@ class Settings:
             log_format=_choice(ENV_PREFIX + "LOG_FORMAT", get("LOG_FORMAT", "text"), LOG_FORMATS),
             send_per_second=per_second,
             send_in_flight=int(in_flight),
+            updates_at_once=int(at_once),
+            replies_per_second=_number(
+                ENV_PREFIX + "REPLY_PER_SECOND", get("REPLY_PER_SECOND", "0")
+            ),
         )
 
     def require_token(self) -> str:

@@ -16,6 +16,7 @@ from bot.services.delivery import Limits, Sender
 from bot.services.panel_chat import utc_now
 from bot.services.survey_library import SurveyLibrary
 from storage.database import Database, open_database
+from storage.duty import SENDER, Duty
 from storage.outbox import Outbox
 
 
@@ -36,22 +37,30 @@ def build_sender(
         composer(library),
         clock=utc_now,
         limits=limits,
-        sole=database.dialect == "sqlite",
+        # Only the holder of the sender duty sends, so what is `sending` when it takes the duty
+        # was in flight in a sender that is gone (or cut off from the database).
+        sole=True,
     )
     return sender, api
 
 
 @asynccontextmanager
-async def sending(sender: Sender, api: BotApi | None) -> AsyncIterator[None]:
-    """The sender draining the outbox in the background until the block ends."""
-    async with api or contextlib.nullcontext():
-        stop = asyncio.Event()
-        task = asyncio.create_task(sender.run(stop))
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
+async def sending(sender: Sender, api: BotApi | None, database: Database) -> AsyncIterator[None]:
+    """The sender draining the outbox in the background, whenever this process holds the
+    sender duty (always on SQLite), until the block ends."""
+    duty = Duty(database.url, SENDER, "sender")
+
+    async def send(until: asyncio.Event) -> None:
+        async with api or contextlib.nullcontext():
+            await sender.run(until)
+
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(duty.keep(stop)), asyncio.create_task(duty.while_held(send, stop))]
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
 
 
 async def send_until_stopped(settings: Settings) -> None:
@@ -62,8 +71,7 @@ async def send_until_stopped(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
     library = SurveyLibrary.load(settings.surveys_dir)
-    async with (
-        open_database(settings.effective_database_url) as database,
-        sending(*build_sender(settings, database, library)),
-    ):
-        await stopping.wait()
+    async with open_database(settings.effective_database_url) as database:
+        sender, api = build_sender(settings, database, library)
+        async with sending(sender, api, database):
+            await stopping.wait()

@@ -6,7 +6,7 @@ runs as users run it; each resident posts its updates to the webhook one at a ti
 the bot's answer before the next, as a person would. Reported: answers a second (survey
 answers only), reply latency p50/p95/p99 (all steps), errors, and the bot process's memory.
 
-Run: .venv/bin/python -m bench.load.run [--residents 1000] [--postgres URL]
+Run: .venv/bin/python -m bench.load.run [--residents 1000] [--postgres URL --workers 1,2,4]
 """
 
 from __future__ import annotations
@@ -199,7 +199,13 @@ def peak_memory_mb(pid: int) -> float:
     return 0.0
 
 
-async def load(residents: int, database_url: str, data: Path) -> None:
+def bot_processes(pid: int) -> list[int]:
+    """The bot's worker processes: the supervisor's children, or the bot itself."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children] or [pid]
+
+
+async def load(residents: int, database_url: str, data: Path, workers: int) -> None:
     api = LoopbackBotApi()
     runner = web.AppRunner(api.app())
     await runner.setup()
@@ -215,7 +221,9 @@ async def load(residents: int, database_url: str, data: Path) -> None:
     }  # fmt: skip
     hook = f"http://127.0.0.1:{bot_port}/telegram"
     bot = subprocess.Popen(  # noqa: ASYNC220 (started once, before the load begins)
-        [sys.executable, "-m", "bot", "run", "--webhook", hook], cwd=ROOT, env=env
+        [sys.executable, "-m", "bot", "run", "--webhook", hook, "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
     )
     results = Results()
     try:
@@ -233,7 +241,7 @@ async def load(residents: int, database_url: str, data: Path) -> None:
             begin = time.perf_counter()
             await asyncio.gather(*(person.run(results) for person in people))
             elapsed = time.perf_counter() - begin
-        memory = peak_memory_mb(bot.pid)
+        memory = max(peak_memory_mb(pid) for pid in bot_processes(bot.pid))
     finally:
         bot.terminate()
         bot.wait(20)
@@ -243,24 +251,27 @@ async def load(residents: int, database_url: str, data: Path) -> None:
     )
     print(f"  {residents:,} residents joined and answered in {elapsed:.1f} s:"
           f" {results.answers / elapsed:,.0f} survey answers/s,"
-          f" {len(results.latencies) / elapsed:,.0f} replies/s; reply latency"
+          f" {len(results.latencies) / elapsed:,.0f} messages answered/s; reply latency"
           f" p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms,"
           f" p99 {cuts[98] * 1000:.0f} ms; {results.errors} errors;"
-          f" bot process peak memory {memory:.0f} MB")  # fmt: skip
+          f" peak memory {memory:.0f} MB a worker")  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--postgres", default="")
+    parser.add_argument("--workers", default="1", help="comma-separated worker counts to try")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        if args.postgres:
-            asyncio.run(reset_postgres(args.postgres))
-        print(f"1 worker on {'PostgreSQL' if args.postgres else 'SQLite'}")
-        asyncio.run(load(args.residents, args.postgres, Path(folder) / "data"))
-        if args.postgres:
-            asyncio.run(empty_postgres(args.postgres))
+    for workers in (int(part) for part in args.workers.split(",")):
+        with tempfile.TemporaryDirectory() as folder:
+            if args.postgres:
+                asyncio.run(reset_postgres(args.postgres))
+            place = "PostgreSQL" if args.postgres else "SQLite"
+            print(f"{workers} worker{'s' if workers > 1 else ''} on {place}")
+            asyncio.run(load(args.residents, args.postgres, Path(folder) / "data", workers))
+            if args.postgres:
+                asyncio.run(empty_postgres(args.postgres))
     return 0
 
 

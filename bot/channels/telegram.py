@@ -8,24 +8,37 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
+from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.ordering import PerChatOrder
 from bot.services.chat import Button, Reply
 
 TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
-def build_application(token: str, api_url: str, *, rate_limit: bool = True) -> TelegramApp:
-    """A python-telegram-bot application talking to the Bot API at api_url."""
+def build_application(
+    token: str,
+    api_url: str,
+    *,
+    concurrency: int = 64,
+    replies_per_second: float = 0.0,
+    rate_limit: bool = True,
+) -> TelegramApp:
+    """A python-telegram-bot application talking to the Bot API at api_url: `concurrency`
+    chats handled at once, each chat's updates in order; replies paced to `replies_per_second`
+    overall (0: only as Telegram asks, by waiting out its 429s)."""
     base = api_url.rstrip("/")
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .concurrent_updates(False)
+        .concurrent_updates(PerChatOrder(concurrency))
+        .request(AiohttpRequest())
     )
     if rate_limit:
+        limiter = AIORateLimiter(overall_max_rate=replies_per_second, max_retries=3)
         # The builder is typed for a limiter without per-call arguments; AIORateLimiter takes some.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     return builder.build()
 
 

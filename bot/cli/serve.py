@@ -16,6 +16,7 @@ from telegram import BotCommand, Update
 from bot.channels.telegram import build_application
 from bot.cli.data import retention_of
 from bot.cli.panel import area_in_use
+from bot.cli.workers import cmd_run_workers
 from bot.config import Settings
 from bot.handlers.reminders import schedule_reminders
 from bot.handlers.resident import ResidentHandlers
@@ -41,9 +42,12 @@ from bot.services.web_chat import WebChat
 from bot.web.app import create_app
 from bot.web.guard import public
 from storage.database import Database, upgrade
+from storage.duty import JOBS, Duty
 from storage.files import FileStore
 
 log = logging.getLogger("panelbot")
+# Telegram's most: each update is answered once handled, so these bound the updates in hand.
+WEBHOOK_CONNECTIONS = 100
 DEMO_BANNER = """Panelbot is running for {place}, without Telegram (no PANELBOT_TELEGRAM_TOKEN).
   Residents' web chat: {base}/chat
   Dashboard:           {base}/   (an account: panelbot user add NAME --role lead;
@@ -106,7 +110,12 @@ def build_web_app(
     database = Database(settings.effective_database_url)
     library = SurveyLibrary.load(settings.surveys_dir)
     chat = panel_chat(settings, database, library, area)
-    application = build_application(token, settings.telegram_api_url)
+    application = build_application(
+        token,
+        settings.telegram_api_url,
+        concurrency=settings.updates_at_once,
+        replies_per_second=settings.replies_per_second,
+    )
     sender, api = build_sender(settings, database, library)
     broadcasts = Broadcasts(database, clock=utc_now, wake=sender.wake.set)
     champions = ChampionChat(
@@ -120,8 +129,9 @@ def build_web_app(
         web_address=settings.public_url,
     )
     ResidentHandlers(chat, champions).register(application)
+    jobs = Duty(database.url, JOBS, "jobs")
     reminders = SurveyReminders(database, library, clock=utc_now)
-    schedule_reminders(application, reminders, settings.reminder_check_minutes)
+    schedule_reminders(application, reminders, settings.reminder_check_minutes, jobs)
     browser = web_chat(settings, database, library, area)
     app = dashboard_app(database, library, area, browser, settings)
     secret = settings.webhook_secret or secrets.token_urlsafe(32)
@@ -137,7 +147,10 @@ def build_web_app(
             await application.start()
             if webhook_url:
                 await application.bot.set_webhook(
-                    webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                    webhook_url,
+                    secret_token=secret,
+                    allowed_updates=Update.ALL_TYPES,
+                    max_connections=WEBHOOK_CONNECTIONS,
                 )
             else:
                 await application.bot.delete_webhook()
@@ -145,7 +158,7 @@ def build_web_app(
                 await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("bot started (%s)", "webhook" if webhook_url else "long polling")
             if send:
-                async with sending(sender, api):
+                async with sending(sender, api, database):
                     yield
             else:
                 yield
@@ -155,15 +168,18 @@ def build_web_app(
         await database.dispose()
 
     app.cleanup_ctx.append(telegram_lifecycle)
-    app.cleanup_ctx.append(_retention_daily(settings, database))
+    app.cleanup_ctx.append(_retention_daily(settings, database, jobs))
     return app
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate, then serve the bot and the web app until stopped (without a Telegram token:
     the web chat and the dashboard only, on the demo area unless another is set)."""
+    if args.workers > 1:
+        return cmd_run_workers(settings, args)
     area = area_in_use(settings)
     base = f"http://{settings.http_host}:{settings.http_port}"
+    worker = args.worker_index is not None
     if not settings.telegram_token:
         database = Database(settings.effective_database_url)
         library = SurveyLibrary.load(settings.surveys_dir)
@@ -171,13 +187,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         chat = web_chat(settings, database, library, area)
         app = dashboard_app(database, library, area, chat, settings)
         app.cleanup_ctx.append(_sending_to_web_chats(settings, database, library))
-        app.cleanup_ctx.append(_retention_daily(settings, database))
+        app.cleanup_ctx.append(
+            _retention_daily(settings, database, Duty(database.url, JOBS, "jobs"))
+        )
         print(DEMO_BANNER.format(base=base, place=area.name), flush=True)
     else:
         app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
-        print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
+        if not worker:
+            print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,
-                access_log_format=ACCESS_LOG_FORMAT)  # fmt: skip
+                access_log_format=ACCESS_LOG_FORMAT, reuse_port=worker or None)  # fmt: skip
     return 0
 
 
@@ -185,26 +204,32 @@ RETENTION_EVERY = 24 * 3600.0
 
 
 def _retention_daily(
-    settings: Settings, database: Database
+    settings: Settings, database: Database, jobs: Duty
 ) -> Callable[[web.Application], AsyncIterator[None]]:
-    """The retention job, a minute after start and then every day, while the web app runs."""
+    """The retention job, a minute after start and then every day, while the web app runs, in
+    the one worker holding the jobs duty (which this lifecycle keeps)."""
 
     async def daily() -> None:
         await asyncio.sleep(60)
         while True:
             try:
-                report = await retention_of(settings, database).run()
-                log.info("retention: %s", report)
+                if jobs.held:
+                    report = await retention_of(settings, database).run()
+                    log.info("retention: %s", report)
             except Exception:
                 log.exception("the retention job failed; it runs again tomorrow")
             await asyncio.sleep(RETENTION_EVERY)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        keeping = asyncio.create_task(jobs.keep(stop))
         task = asyncio.create_task(daily())
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        stop.set()
+        await keeping
 
     return lifecycle
 
@@ -215,7 +240,7 @@ def _sending_to_web_chats(
     """The outbox's sender while the web app runs (without Telegram: to web chats only)."""
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        async with sending(*build_sender(settings, database, library)):
+        async with sending(*build_sender(settings, database, library), database):
             yield
         await database.dispose()
 

@@ -9,14 +9,20 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram import TelegramApp, send_replies
 from bot.services.reminders import SurveyReminders
+from storage.duty import Duty
 
 log = logging.getLogger(__name__)
 
 
-def schedule_reminders(application: TelegramApp, reminders: SurveyReminders, minutes: int) -> None:
-    """Check for due reminders every few minutes while the bot runs."""
+def schedule_reminders(
+    application: TelegramApp, reminders: SurveyReminders, minutes: int, duty: Duty
+) -> None:
+    """Check for due reminders every few minutes while the bot runs (in the one worker holding
+    the duty)."""
 
     async def send_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not duty.held:
+            return
         for reminder in await reminders.due():
             try:
                 await send_replies(context.bot, reminder.chat_id, [reminder.reply])

@@ -1,4 +1,9 @@
-"""The Telegram webhook route: secret checked in constant time before the body is read."""
+"""The Telegram webhook route: secret checked in constant time before the body is read.
+
+An update is answered only once it has been handled: a worker killed mid-way leaves Telegram
+without an answer, so Telegram delivers it again (to any worker), and the update log makes sure
+what had been committed is not applied twice.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class WebhookReceiver:
-    """Receives updates from Telegram and queues them for the application."""
+    """Receives updates from Telegram and handles each before answering."""
 
     def __init__(self, application: TelegramApp, secret: str) -> None:
         self.application = application
@@ -34,5 +39,8 @@ class WebhookReceiver:
         update = Update.de_json(payload, self.application.bot)
         if update is None:
             return web.Response(status=400)
-        await self.application.update_queue.put(update)
+        # Through the application's processor: each chat's updates in turn, a bounded number
+        # at once; handler errors reach the error handler (which apologises), never Telegram.
+        processor = self.application.update_processor
+        await processor.process_update(update, self.application.process_update(update))
         return web.Response(status=200)
