@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, delete, func, inspect, select, text, update
+from sqlalchemy import JSON, Select, bindparam, delete, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,14 @@ _BY_CHAT = (
     .where(Resident.channel == bindparam("channel"), Resident.chat_id == bindparam("chat_id"))
     .with_for_update()
 )
+_DETAILS: dict[str, Select[Any]] = {
+    "profile": select(ProfileAnswer)
+    .where(ProfileAnswer.resident_id == bindparam("resident_id"))
+    .order_by(ProfileAnswer.id),
+    "consents": select(ConsentRecord)
+    .where(ConsentRecord.resident_id == bindparam("resident_id"))
+    .order_by(ConsentRecord.id),
+}
 _ACTIVE_RUN = (
     select(SurveyRun)
     .where(SurveyRun.resident_id == bindparam("resident_id"), SurveyRun.status == "active")
@@ -100,9 +108,11 @@ class ResidentRepository:
     async def load_details(self, resident: Resident) -> None:
         """Load a resident's profile answers and consent records, if not loaded yet."""
         unloaded = inspect(resident).unloaded
-        names = [name for name in ("profile", "consents") if name in unloaded]
-        if names:
-            await self.session.refresh(resident, attribute_names=names)
+        for name, query in _DETAILS.items():
+            # One plain query each: a refresh would select the resident again, then lazy-load.
+            if name in unloaded:
+                found = await self.session.execute(query, {"resident_id": resident.id})
+                set_committed_value(resident, name, list(found.scalars()))
 
     async def touch(self, resident: Resident, now: datetime) -> None:
         """Mark a resident as active now (one statement, not a unit-of-work flush)."""

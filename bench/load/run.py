@@ -104,7 +104,6 @@ class Results:
     latencies: list[float] = field(default_factory=list)
     answers: int = 0
     errors: int = 0
-    answering: float = 0.0  # seconds spent in survey answers, summed over residents
 
 
 class Resident:
@@ -119,8 +118,8 @@ class Resident:
         self.hook = hook
         self.messages = itertools.count(1)
 
-    async def step(self, results: Results, *, text: str = "", press: str = "") -> float:
-        """Send one message or press; the seconds until the bot's first answer."""
+    async def step(self, results: Results, *, text: str = "", press: str = "") -> None:
+        """Send one message or press, and wait for the bot's first answer."""
         chat = self.api.chat(self.chat_id)
         chat.arrived.clear()
         user = {"id": self.chat_id, "is_bot": False, "first_name": "Load", "language_code": "en"}
@@ -148,19 +147,21 @@ class Resident:
             await asyncio.wait_for(chat.arrived.wait(), 30)
         except TimeoutError:
             results.errors += 1
-            return 30.0
-        took = time.perf_counter() - start
-        results.latencies.append(took)
+            return
+        results.latencies.append(time.perf_counter() - start)
         await asyncio.sleep(0.02)  # let the rest of the answer (edits, a second message) arrive
-        return took
 
-    async def run(self, results: Results) -> None:
+    async def join(self, results: Results) -> None:
+        """Join the panel: language, consents, postcode and profile."""
         await self.step(results, text="/start")
         for press in JOIN:
             await self.step(results, press=press)
         await self.step(results, text="LS6 1AA")
         for press in PROFILE:
             await self.step(results, press=press)
+
+    async def answer_survey(self, results: Results) -> None:
+        """Open the survey and answer every question."""
         await self.step(results, text="/surveys")
         chat = self.api.chat(self.chat_id)
         start = next((b for b in chat.keyboard if b.startswith("n:")), None)
@@ -176,18 +177,17 @@ class Resident:
             if "u" in verbs:
                 await self.step(results, press=verbs["u"])
                 return
-            took = 0.0
             if "p" in verbs or "n" in verbs:
-                took = await self.step(results, press=verbs.get("p") or verbs["n"])
+                await self.step(results, press=verbs.get("p") or verbs["n"])
             elif "t" in verbs and not any(t.startswith("✅") for t in chat.texts[-1:]):
                 await self.step(results, press=verbs["t"])
-                took = await self.step(results, press=verbs["f"]) if "f" in verbs else 0.0
+                if "f" in verbs:
+                    await self.step(results, press=verbs["f"])
             else:
-                took = await self.step(results, text="3")
+                await self.step(results, text="3")
                 if "f" in verbs:
                     await self.step(results, press=verbs["f"])
             results.answers += 1
-            results.answering += took
         results.errors += 1
 
 
@@ -225,7 +225,7 @@ async def load(residents: int, database_url: str, data: Path, workers: int) -> N
         cwd=ROOT,
         env=env,
     )
-    results = Results()
+    joining, answering = Results(), Results()
     try:
         async with ClientSession() as http:
             for _ in range(300):
@@ -239,22 +239,30 @@ async def load(residents: int, database_url: str, data: Path, workers: int) -> N
             await asyncio.sleep(1.0)  # the webhook is set just after the server answers
             people = [Resident(10_000 + n, api, http, hook) for n in range(residents)]
             begin = time.perf_counter()
-            await asyncio.gather(*(person.run(results) for person in people))
-            elapsed = time.perf_counter() - begin
+            await asyncio.gather(*(person.join(joining) for person in people))
+            joined = time.perf_counter()
+            await asyncio.gather(*(person.answer_survey(answering) for person in people))
+            answered = time.perf_counter()
         memory = max(peak_memory_mb(pid) for pid in bot_processes(bot.pid))
     finally:
         bot.terminate()
         bot.wait(20)
         await runner.cleanup()
+    print(f"  joining: {residents:,} residents, {report(joining, joined - begin)}")
+    print(f"  answering the survey: {answering.answers:,} answers,"
+          f" {answering.answers / (answered - joined):,.0f} answers/s,"
+          f" {report(answering, answered - joined)}")  # fmt: skip
+    print(f"  peak memory {memory:.0f} MB a worker")
+
+
+def report(results: Results, elapsed: float) -> str:
+    """Messages answered a second, reply latency percentiles and errors of one phase."""
     cuts = (
         statistics.quantiles(results.latencies, n=100) if len(results.latencies) > 1 else [0.0] * 99
     )
-    print(f"  {residents:,} residents joined and answered in {elapsed:.1f} s:"
-          f" {results.answers / elapsed:,.0f} survey answers/s,"
-          f" {len(results.latencies) / elapsed:,.0f} messages answered/s; reply latency"
-          f" p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms,"
-          f" p99 {cuts[98] * 1000:.0f} ms; {results.errors} errors;"
-          f" peak memory {memory:.0f} MB a worker")  # fmt: skip
+    return (f"{len(results.latencies) / elapsed:,.0f} messages answered/s in {elapsed:.1f} s;"
+            f" reply latency p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms,"
+            f" p99 {cuts[98] * 1000:.0f} ms; {results.errors} errors")  # fmt: skip
 
 
 def main() -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.channels.aiohttp_request import AiohttpRequest
 from bot.channels.ordering import PerChatOrder
-from bot.services.chat import Button, Reply
+from bot.services.chat import Button
 
 TelegramApp: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
@@ -49,17 +49,6 @@ def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | Non
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.id) for b in row] for row in rows]
     )
-
-
-async def send_replies(bot: Bot, chat_id: int, replies: list[Reply]) -> None:
-    """Send each reply in order: text with buttons, or a file with a caption."""
-    for reply in replies:
-        markup = keyboard(reply.buttons)
-        if reply.document is not None:
-            document = InputFile(reply.document.content, filename=reply.document.filename)
-            await bot.send_document(chat_id, document, caption=reply.text, reply_markup=markup)
-        else:
-            await bot.send_message(chat_id, reply.text, reply_markup=markup)
 
 
 def chosen_label(markup: InlineKeyboardMarkup | None, data: str) -> str | None:

@@ -128,7 +128,9 @@ def build_web_app(
         clock=utc_now,
         web_address=settings.public_url,
     )
-    ResidentHandlers(chat, champions).register(application)
+    ResidentHandlers(chat, champions, replies_per_second=settings.replies_per_second).register(
+        application
+    )
     jobs = Duty(database.url, JOBS, "jobs")
     reminders = SurveyReminders(database, library, clock=utc_now)
     schedule_reminders(application, reminders, settings.reminder_check_minutes, jobs)

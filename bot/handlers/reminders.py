@@ -7,7 +7,8 @@ import logging
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram import TelegramApp, send_replies
+from bot.channels.replies import Replies
+from bot.channels.telegram import TelegramApp
 from bot.services.reminders import SurveyReminders
 from storage.duty import Duty
 
@@ -25,7 +26,7 @@ def schedule_reminders(
             return
         for reminder in await reminders.due():
             try:
-                await send_replies(context.bot, reminder.chat_id, [reminder.reply])
+                await Replies(context.bot).send(reminder.chat_id, [reminder.reply])
             except Forbidden:
                 log.info("reminder not delivered: the resident blocked the bot")
             except TelegramError as error:

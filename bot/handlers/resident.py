@@ -6,12 +6,12 @@ import logging
 from dataclasses import replace
 
 from telegram import Message, Update
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.telegram import TelegramApp, chosen_label, keyboard, send_replies
+from bot.channels.replies import Replies
+from bot.channels.telegram import TelegramApp, chosen_label
 from bot.services.champion_chat import ChampionChat
-from bot.services.chat import Inbound, Reply, Voice
+from bot.services.chat import Button, Inbound, Outcome, Voice
 from bot.services.metrics import handling
 from bot.services.panel_chat import PanelChat, apology
 
@@ -62,9 +62,17 @@ class ResidentHandlers:
     """The handlers that route every private message and button press: to the champions'
     service when it is theirs, else to PanelChat."""
 
-    def __init__(self, chat: PanelChat, champions: ChampionChat | None = None) -> None:
+    def __init__(
+        self,
+        chat: PanelChat,
+        champions: ChampionChat | None = None,
+        *,
+        replies_per_second: float = 0.0,
+    ) -> None:
         self.chat = chat
         self.champions = champions
+        self.replies_per_second = replies_per_second
+        self._replies: Replies | None = None
 
     async def on_update(self, update: Update, context: Context) -> None:
         """Handle one message or button press."""
@@ -79,33 +87,34 @@ class ResidentHandlers:
             outcome = await self.champions.handle(event)
         else:
             outcome = await self.chat.handle(await with_voice(event, update.message))
+        replies = self._replies_for(context)
         query = update.callback_query
         if query is not None:
-            await query.answer(outcome.notice)
+            await replies.acknowledge(query.id, outcome.notice)
             message = query.message
-            if outcome.edit is not None and isinstance(message, Message):
-                await self._replace(message, outcome.edit)
-            elif not outcome.stale and isinstance(message, Message) and message.text:
-                label = chosen_label(message.reply_markup, event.button or "")
-                if label is not None:
-                    await self._mark_answered(message, label)
-        await send_replies(context.bot, event.chat_id, outcome.replies)
+            if isinstance(message, Message):
+                edit = self._edit_for(message, event, outcome)
+                if edit is not None:
+                    await replies.edit(message.chat_id, message.message_id, *edit)
+        await replies.send(event.chat_id, outcome.replies)
 
     @staticmethod
-    async def _replace(message: Message, reply: Reply) -> None:
-        """Show a question's new state (ticks) in the message whose button was pressed."""
-        try:
-            await message.edit_text(reply.text, reply_markup=keyboard(reply.buttons))
-        except BadRequest:
-            log.debug("message %s could not be edited", message.message_id)
+    def _edit_for(
+        message: Message, event: Inbound, outcome: Outcome
+    ) -> tuple[str, tuple[tuple[Button, ...], ...]] | None:
+        """The pressed message's new text and buttons: a question's new state (ticks), or the
+        answered question with the choice made instead of its buttons."""
+        if outcome.edit is not None:
+            return outcome.edit.text, outcome.edit.buttons
+        if outcome.stale or not message.text:
+            return None
+        label = chosen_label(message.reply_markup, event.button or "")
+        return None if label is None else (f"{message.text}\n\n✓ {label}", ())
 
-    @staticmethod
-    async def _mark_answered(message: Message, label: str) -> None:
-        """Replace the answered question's buttons with the chosen answer."""
-        try:
-            await message.edit_text(f"{message.text}\n\n✓ {label}", reply_markup=None)
-        except BadRequest:
-            log.debug("answered message %s could not be edited", message.message_id)
+    def _replies_for(self, context: Context) -> Replies:
+        if self._replies is None or self._replies.bot is not context.bot:
+            self._replies = Replies(context.bot, self.replies_per_second)
+        return self._replies
 
     async def on_error(self, update: object, context: Context) -> None:
         """The one error path: log without message text, then apologise kindly."""

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
 
+from bot.channels.replies import WEBHOOK_ANSWER
 from bot.channels.telegram import TelegramApp
 
 log = logging.getLogger(__name__)
@@ -42,5 +44,10 @@ class WebhookReceiver:
         # Through the application's processor: each chat's updates in turn, a bounded number
         # at once; handler errors reach the error handler (which apologises), never Telegram.
         processor = self.application.update_processor
-        await processor.process_update(update, self.application.process_update(update))
-        return web.Response(status=200)
+        answer: list[dict[str, Any]] = []
+        token = WEBHOOK_ANSWER.set(answer)
+        try:
+            await processor.process_update(update, self.application.process_update(update))
+        finally:
+            WEBHOOK_ANSWER.reset(token)
+        return web.json_response(answer[0]) if answer else web.Response(status=200)
