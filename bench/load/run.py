@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -32,13 +33,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.databases import empty_postgres, reset_postgres  # noqa: E402
+from bot.services.area import AreaProfile  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 
 TOKEN = "123456:LOAD"
 SECRET = "load-test-secret"
 JOIN = ("language:en", "consent_membership:yes", "consent_special:yes", "consent_consultations:yes")
-PROFILE = ("age_band:35_44", "sex:female", "ethnicity_group:white", "ethnicity:white_british",
-           "disability:no", "carer:no")  # fmt: skip
+REST_OF_PROFILE = ("ethnicity_group:white", "ethnicity:white_british", "disability:no",
+                   "carer:no")  # fmt: skip
+AREA = AreaProfile.load(ROOT / "areas" / "demo")
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Panelbot", "username": "panel_load_bot"}
 
 
@@ -113,6 +116,7 @@ class Resident:
 
     def __init__(self, chat_id: int, api: LoopbackBotApi, http: ClientSession, hook: str) -> None:
         self.chat_id = chat_id
+        self.who = person_like_the_census(random.Random(chat_id))
         self.api = api
         self.http = http
         self.hook = hook
@@ -156,8 +160,9 @@ class Resident:
         await self.step(results, text="/start")
         for press in JOIN:
             await self.step(results, press=press)
-        await self.step(results, text="LS6 1AA")
-        for press in PROFILE:
+        district, age_band, sex = self.who
+        await self.step(results, text=f"{district} 1AA")
+        for press in (f"age_band:{age_band}", f"sex:{sex}", *REST_OF_PROFILE):
             await self.step(results, press=press)
 
     async def answer_survey(self, results: Results) -> None:
@@ -189,6 +194,19 @@ class Resident:
                     await self.step(results, press=verbs["f"])
             results.answers += 1
         results.errors += 1
+
+
+def person_like_the_census(rng: random.Random) -> tuple[str, str, str]:
+    """A postcode district, age band and sex drawn from the demo area's census shares, so the
+    residents fit the panel's quotas as a real population would (and none wait in reserve)."""
+    totals = {place: sum(AREA.population("sex", place).values()) for place in AREA.census}
+    place = rng.choices(list(totals), weights=list(totals.values()))[0]
+    district = rng.choice([d for d, p in AREA.district_locality.items() if p == place])
+    drawn = []
+    for feature in ("age_band", "sex"):
+        counts = AREA.population(feature, place)
+        drawn.append(rng.choices(list(counts), weights=list(counts.values()))[0])
+    return district, drawn[0], drawn[1]
 
 
 def peak_memory_mb(pid: int) -> float:
