@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 TELEGRAM_API_URL = "https://api.telegram.org"
@@ -54,6 +55,17 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value.lower()
 
 
+def _quiet_hours(name: str, value: str) -> tuple[time, time]:
+    """A nightly window as HH:MM-HH:MM, or `off` for none."""
+    if value.lower() == "off":
+        return time(0, 0), time(0, 0)
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise SettingsError(f"{name} must be like 21:00-09:00, or off; not {value!r}") from None
+    return start, end
+
+
 def _days(name: str, value: str) -> int:
     """A keeping time: a whole number of days, one or more."""
     if not value.isdigit() or int(value) < 1:
@@ -97,6 +109,7 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line
     send_per_second: float = 30.0  # Telegram's limit for ordinary bots; 0: no limit of ours
     send_in_flight: int = 32
+    quiet_hours: tuple[time, time] = (time(21, 0), time(9, 0))  # UK time; equal: none
     updates_at_once: int = 64  # chats whose updates are handled at the same moment, per worker
     replies_per_second: float = 0.0  # 0: replies are paced only by Telegram's own 429 answers
 
@@ -170,6 +183,7 @@ class Settings:
             send_per_second=per_second,
             send_in_flight=int(in_flight),
             updates_at_once=int(at_once),
+            quiet_hours=_quiet_hours(ENV_PREFIX + "QUIET_HOURS", get("QUIET_HOURS", "21:00-09:00")),
             replies_per_second=_number(
                 ENV_PREFIX + "REPLY_PER_SECOND", get("REPLY_PER_SECOND", "0")
             ),

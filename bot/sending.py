@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services.broadcast_text import composer
 from bot.services.delivery import Limits, Sender
 from bot.services.panel_chat import utc_now
+from bot.services.quiet_hours import QuietHours
 from bot.services.survey_library import SurveyLibrary
 from storage.database import Database, open_database
 from storage.duty import SENDER, Duty
@@ -37,6 +38,7 @@ def build_sender(
         composer(library),
         clock=utc_now,
         limits=limits,
+        quiet=QuietHours(*settings.quiet_hours),
         # Only the holder of the sender duty sends, so what is `sending` when it takes the duty
         # was in flight in a sender that is gone (or cut off from the database).
         sole=True,

@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aiohttp import ClientSession, web
 
@@ -33,180 +28,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.databases import empty_postgres, reset_postgres  # noqa: E402
-from bot.services.area import AreaProfile  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
-
-TOKEN = "123456:LOAD"
-SECRET = "load-test-secret"
-JOIN = ("language:en", "consent_membership:yes", "consent_special:yes", "consent_consultations:yes")
-REST_OF_PROFILE = ("ethnicity_group:white", "ethnicity:white_british", "disability:no",
-                   "carer:no")  # fmt: skip
-AREA = AreaProfile.load(ROOT / "areas" / "demo")
-BOT_USER = {"id": 1, "is_bot": True, "first_name": "Panelbot", "username": "panel_load_bot"}
-
-
-@dataclass
-class Chat:
-    """What the fake Bot API has seen for one resident's chat."""
-
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    keyboard: list[str] = field(default_factory=list)  # callback data of the newest buttons
-    texts: list[str] = field(default_factory=list)
-
-
-class LoopbackBotApi:
-    """Enough of the Bot API for the bot to start, receive by webhook and answer."""
-
-    def __init__(self) -> None:
-        self.chats: dict[int, Chat] = {}
-        self.ids = itertools.count(1)
-
-    def chat(self, chat_id: int) -> Chat:
-        return self.chats.setdefault(chat_id, Chat())
-
-    async def call(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        body = await request.read()
-        data: dict[str, Any] = (
-            json.loads(body) if body.startswith(b"{") else dict(await request.post())
-        )
-        if method == "getMe":
-            return self._ok(BOT_USER)
-        if method in ("sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup"):
-            chat_id = int(data.get("chat_id", 0) or 0)
-            markup = data.get("reply_markup")
-            markup = json.loads(markup) if isinstance(markup, str) else markup or {}
-            rows = markup.get("inline_keyboard", [])
-            found = self.chat(chat_id)
-            if rows:
-                found.keyboard = [b.get("callback_data", "") for row in rows for b in row]
-            found.texts.append(str(data.get("text", data.get("caption", ""))))
-            found.arrived.set()
-            chat = {"id": chat_id, "type": "private"}
-            message = {"message_id": next(self.ids), "date": int(time.time()), "chat": chat,
-                       "text": data.get("text", "")}  # fmt: skip
-            return self._ok(message)
-        if method == "getUpdates":
-            await asyncio.sleep(0.5)
-            return self._ok([])
-        return self._ok(True)
-
-    @staticmethod
-    def _ok(result: object) -> web.Response:
-        return web.json_response({"ok": True, "result": result})
-
-    def app(self) -> web.Application:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_post("/bot{token}/{method}", self.call)
-        app.router.add_get("/bot{token}/{method}", self.call)
-        return app
-
-
-@dataclass
-class Results:
-    latencies: list[float] = field(default_factory=list)
-    answers: int = 0
-    errors: int = 0
-
-
-class Resident:
-    """One simulated resident posting updates to the bot's webhook."""
-
-    update_ids = itertools.count(1)
-
-    def __init__(self, chat_id: int, api: LoopbackBotApi, http: ClientSession, hook: str) -> None:
-        self.chat_id = chat_id
-        self.who = person_like_the_census(random.Random(chat_id))
-        self.api = api
-        self.http = http
-        self.hook = hook
-        self.messages = itertools.count(1)
-
-    async def step(self, results: Results, *, text: str = "", press: str = "") -> None:
-        """Send one message or press, and wait for the bot's first answer."""
-        chat = self.api.chat(self.chat_id)
-        chat.arrived.clear()
-        user = {"id": self.chat_id, "is_bot": False, "first_name": "Load", "language_code": "en"}
-        private = {"id": self.chat_id, "type": "private"}
-        update: dict[str, Any] = {"update_id": next(Resident.update_ids)}
-        if press:
-            message = {"message_id": 1, "date": int(time.time()), "chat": private, "text": "."}
-            update["callback_query"] = {"id": str(update["update_id"]), "from": user,
-                                        "chat_instance": "1", "data": press,
-                                        "message": message}  # fmt: skip
-        else:
-            command = text.split()[0] if text.startswith("/") else ""
-            entities = (
-                [{"type": "bot_command", "offset": 0, "length": len(command)}] if command else []
-            )
-            update["message"] = {"message_id": next(self.messages), "date": int(time.time()),
-                                 "chat": private, "from": user, "text": text,
-                                 "entities": entities}  # fmt: skip
-        start = time.perf_counter()
-        secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        async with self.http.post(self.hook, json=update, headers=secret) as answer:
-            if answer.status != 200:
-                results.errors += 1
-        try:
-            await asyncio.wait_for(chat.arrived.wait(), 30)
-        except TimeoutError:
-            results.errors += 1
-            return
-        results.latencies.append(time.perf_counter() - start)
-        await asyncio.sleep(0.02)  # let the rest of the answer (edits, a second message) arrive
-
-    async def join(self, results: Results) -> None:
-        """Join the panel: language, consents, postcode and profile."""
-        await self.step(results, text="/start")
-        for press in JOIN:
-            await self.step(results, press=press)
-        district, age_band, sex = self.who
-        await self.step(results, text=f"{district} 1AA")
-        for press in (f"age_band:{age_band}", f"sex:{sex}", *REST_OF_PROFILE):
-            await self.step(results, press=press)
-
-    async def answer_survey(self, results: Results) -> None:
-        """Open the survey and answer every question."""
-        await self.step(results, text="/surveys")
-        chat = self.api.chat(self.chat_id)
-        start = next((b for b in chat.keyboard if b.startswith("n:")), None)
-        if start is None:
-            results.errors += 1
-            return
-        await self.step(results, press=start)
-        for _ in range(40):
-            buttons = chat.keyboard
-            verbs = {
-                b.split(":")[3]: b for b in buttons if b.startswith("s:") and b.count(":") >= 3
-            }
-            if "u" in verbs:
-                await self.step(results, press=verbs["u"])
-                return
-            if "p" in verbs or "n" in verbs:
-                await self.step(results, press=verbs.get("p") or verbs["n"])
-            elif "t" in verbs and not any(t.startswith("✅") for t in chat.texts[-1:]):
-                await self.step(results, press=verbs["t"])
-                if "f" in verbs:
-                    await self.step(results, press=verbs["f"])
-            else:
-                await self.step(results, text="3")
-                if "f" in verbs:
-                    await self.step(results, press=verbs["f"])
-            results.answers += 1
-        results.errors += 1
-
-
-def person_like_the_census(rng: random.Random) -> tuple[str, str, str]:
-    """A postcode district, age band and sex drawn from the demo area's census shares, so the
-    residents fit the panel's quotas as a real population would (and none wait in reserve)."""
-    totals = {place: sum(AREA.population("sex", place).values()) for place in AREA.census}
-    place = rng.choices(list(totals), weights=list(totals.values()))[0]
-    district = rng.choice([d for d, p in AREA.district_locality.items() if p == place])
-    drawn = []
-    for feature in ("age_band", "sex"):
-        counts = AREA.population(feature, place)
-        drawn.append(rng.choices(list(counts), weights=list(counts.values()))[0])
-    return district, drawn[0], drawn[1]
+from tests.support.loopback_telegram import (  # noqa: E402
+    SECRET,
+    TOKEN,
+    LoopbackBotApi,
+    Resident,
+    Results,
+)
 
 
 def peak_memory_mb(pid: int) -> float:

@@ -32,6 +32,7 @@ from bot.services.commands import command_menus
 from bot.services.dashboard import Dashboard
 from bot.services.exports import Exporter
 from bot.services.panel_chat import PanelChat, utc_now
+from bot.services.quiet_hours import QuietHours
 from bot.services.reminders import SurveyReminders
 from bot.services.roles import Roles
 from bot.services.story_wall import StoryWall
@@ -132,7 +133,8 @@ def build_web_app(
         application
     )
     jobs = Duty(database.url, JOBS, "jobs")
-    reminders = SurveyReminders(database, library, clock=utc_now)
+    quiet = QuietHours(*settings.quiet_hours)
+    reminders = SurveyReminders(database, library, clock=utc_now, quiet=quiet)
     schedule_reminders(application, reminders, settings.reminder_check_minutes, jobs)
     browser = web_chat(settings, database, library, area)
     app = dashboard_app(database, library, area, browser, settings)

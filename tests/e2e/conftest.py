@@ -76,6 +76,7 @@ class BotProcess:
             "PANELBOT_DATA_DIR": str(data_dir),
             "PANELBOT_AREA_DIR": str(ROOT / "areas" / "demo"),
             "PANELBOT_HTTP_PORT": str(self.http_port),
+            "PANELBOT_QUIET_HOURS": "off",  # broadcasts go at whatever hour the tests run
             **(env or {}),
         }
         self.env.pop("PANELBOT_DATABASE_URL", None)
