@@ -99,6 +99,10 @@ class PanelChat:
                     log.info("duplicate update %s ignored", event.update_key)
                     return Outcome(await self._where_you_are(turn))
                 outcome = await self._dispatch(residents, resident, event, turn)
+                if outcome.stale and not outcome.replies:
+                    # An old button: say so, and show where they are (after a lost reply, the
+                    # button they press again is already answered, and they would be stuck).
+                    outcome.replies.extend(await self._where_you_are(turn))
                 if resident is not None and resident in session and resident not in session.deleted:
                     await residents.touch(resident, self.clock())
         return outcome

@@ -112,6 +112,12 @@ class Results:
     apologies: int = 0  # "something went wrong, send it again" answers
     redeliveries: int = 0  # updates the webhook did not take at first
     finished: int = 0  # residents who got to the end of what they set out to do
+    problems: Counter[str] = field(default_factory=Counter)  # errors by kind
+
+    def problem(self, kind: str) -> None:
+        """Count an error of some kind."""
+        self.errors += 1
+        self.problems[kind] += 1
 
 
 class Resident:
@@ -136,12 +142,12 @@ class Resident:
             seen = len(chat.texts)
             start = time.perf_counter()
             if not await self._deliver(self._update(text, press), results):
-                results.errors += 1
+                results.problem("the webhook never took an update")
                 return
             try:
                 await asyncio.wait_for(chat.arrived.wait(), REPLY_WITHIN)
             except TimeoutError:
-                results.errors += 1  # silence
+                results.problem("silence")
                 return
             results.latencies.append(time.perf_counter() - start)
             await asyncio.sleep(0.02)  # let the rest of the answer (edits, a second message) come
@@ -149,7 +155,7 @@ class Resident:
                 return
             results.apologies += 1
             await asyncio.sleep(0.5)
-        results.errors += 1
+        results.problem("apologies without end")
 
     def _update(self, text: str, press: str) -> dict[str, Any]:
         """A new update: a message, or a press of a button."""
@@ -205,7 +211,7 @@ class Resident:
         chat = self.api.chat(self.chat_id)
         start = next((b for b in chat.keyboard if b.startswith("n:")), None)
         if start is None:
-            results.errors += 1
+            results.problem("no survey to start")
             return
         await self.step(results, press=start)
         for _ in range(40):
@@ -228,7 +234,7 @@ class Resident:
                 if "f" in verbs:
                     await self.step(results, press=verbs["f"])
             results.answers += 1
-        results.errors += 1
+        results.problem("a survey that never ended")
 
 
 def person_like_the_census(rng: random.Random) -> tuple[str, str, str]:
