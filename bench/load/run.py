@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import ClientSession, web
@@ -27,7 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.databases import empty_postgres, reset_postgres  # noqa: E402
+from bench.databases import empty_postgres, reset_postgres, settle  # noqa: E402
+from bot.services.broadcasts import MESSAGE, Broadcasts, Draft  # noqa: E402
+from storage.broadcasts import Audience  # noqa: E402
+from storage.database import Database, upgrade_async  # noqa: E402
 from tests.e2e.conftest import free_port  # noqa: E402
 from tests.support.loopback_telegram import (  # noqa: E402
     SECRET,
@@ -36,6 +40,7 @@ from tests.support.loopback_telegram import (  # noqa: E402
     Resident,
     Results,
 )
+from tests.support.panel import add_members  # noqa: E402
 
 
 def peak_memory_mb(pid: int) -> float:
@@ -112,11 +117,36 @@ def report(results: Results, elapsed: float) -> str:
             f" p99 {cuts[98] * 1000:.0f} ms; {results.errors} errors")  # fmt: skip
 
 
+async def prefill(url: str, members: int) -> None:
+    """Members already on the panel, and an urgent broadcast to them all, queued."""
+    began = time.perf_counter()
+    await upgrade_async(url)
+    database = Database(url)
+    now = datetime.now(UTC)
+    for start in range(0, members, 10_000):
+        chat_ids = range(10**9 + start, 10**9 + min(members, start + 10_000))
+        await add_members(database, chat_ids, now)
+    broadcasts = Broadcasts(database, clock=lambda: datetime.now(UTC), wake=lambda: None)
+    draft = Draft(MESSAGE, Audience(), now, text="The consultation is open.", urgent=True)
+    made = await broadcasts.send(draft, actor="bench", sender=None, allowed=None)
+    await database.dispose()
+    await settle(url)
+    print(f"  {members:,} members on the panel, a broadcast to {made.recipients:,} queued"
+          f" ({time.perf_counter() - began:.0f} s)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--residents", type=int, default=1000)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--workers", default="1", help="comma-separated worker counts to try")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=0,
+        help="members already on the panel, all of them sent"
+        " an urgent broadcast as the load begins (e.g. 100000, for the memory figure)",
+    )
     args = parser.parse_args()
     for workers in (int(part) for part in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as folder:
@@ -124,7 +154,11 @@ def main() -> int:
                 asyncio.run(reset_postgres(args.postgres))
             place = "PostgreSQL" if args.postgres else "SQLite"
             print(f"{workers} worker{'s' if workers > 1 else ''} on {place}")
-            asyncio.run(load(args.residents, args.postgres, Path(folder) / "data", workers))
+            data = Path(folder) / "data"
+            if args.members:
+                url = args.postgres or f"sqlite+aiosqlite:///{data / 'panelbot.db'}"
+                asyncio.run(prefill(url, args.members))
+            asyncio.run(load(args.residents, args.postgres, data, workers))
             if args.postgres:
                 asyncio.run(empty_postgres(args.postgres))
     return 0

@@ -199,9 +199,19 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         app = build_web_app(settings, args.webhook, area, send=not args.no_sender)
         if not worker:
             print(f"Panelbot is running: {base}/healthz, web chat {base}/chat", flush=True)
+    use_fast_event_loop()
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,
                 access_log_format=ACCESS_LOG_FORMAT, reuse_port=worker or None)  # fmt: skip
     return 0
+
+
+def use_fast_event_loop() -> None:
+    """uvloop where it is installed (not on Windows): the same asyncio, less CPU a message."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 RETENTION_EVERY = 24 * 3600.0
